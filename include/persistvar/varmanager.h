@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <persistvar/persistvar_export.h>
+#include <persistvar/result.h>
+#include <persistvar/storage.h>
+#include <persistvar/var.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QString>
+
+#include <chrono>
+#include <memory>
+
+namespace PersistVar {
+
+class VarManagerPrivate;
+
+/*!
+ * \brief Hands out one shared Var<T> per key and writes dirty values to its Storage.
+ *
+ * \code
+ * auto manager = PersistVar::VarManager::open("sqlite:/home/ada/.local/share/app/app.db").value();
+ * auto *count = manager->var<int>("launches", 0).value();
+ * count->update([](int n) { return std::pair(n + 1, true); });
+ * manager->setAutoSyncInterval(std::chrono::seconds(1));   // write lazy values every second
+ * \endcode
+ *
+ * \section defaults Defaults are not written
+ * Unlike the Go library persistvar, a default is never stored: a variable holding its default
+ * has no entry in the store, and setting a value equal to the default removes the entry. As with
+ * QSettings and KConfig, a later version of the application can then change a default for every
+ * user who never changed it.
+ *
+ * \section lifecycle Lifecycle
+ * close() writes every pending value, stops autoSync and closes the storage; the destructor does
+ * the same. When a QCoreApplication exists, pending values are also written when it is about to
+ * quit. After close(), calls return ErrorCode::Closed. Variables are owned by the manager and
+ * deleted with it.
+ *
+ * \section threads Threads
+ * var(), sync(), close() and every Var member are safe from any thread. Storage calls are
+ * serialized by the manager. Signals are emitted from the thread that caused them.
+ */
+class PERSISTVAR_EXPORT VarManager : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(int autoSyncInterval READ autoSyncIntervalMs WRITE setAutoSyncIntervalMs NOTIFY
+                   autoSyncIntervalChanged)
+    Q_PROPERTY(bool autoSyncActive READ isAutoSyncActive NOTIFY autoSyncIntervalChanged)
+    Q_PROPERTY(bool closed READ isClosed NOTIFY closedChanged)
+
+public:
+    /*! Uses \a storage, which the manager owns from now on. */
+    explicit VarManager(std::unique_ptr<Storage> storage, QObject *parent = nullptr);
+    ~VarManager() override;
+    Q_DISABLE_COPY_MOVE(VarManager)
+
+    /*!
+     * Opens the store named \a storeName (see openStorage(); empty: the embedded default) and
+     * returns a manager for it, or the error that prevented opening it.
+     */
+    static Result<std::unique_ptr<VarManager>> open(const QString &storeName = QString());
+
+    /*!
+     * Returns the variable for \a key, creating it and reading its stored value on first use;
+     * later calls return the same instance and ignore \a defaultValue. Errors:
+     * - TypeMismatch: \a key is already used by a variable of another type (no variable returned);
+     * - InvalidKey: \a key is empty;
+     * - DecodeFailed: the stored bytes do not decode as \c T. The variable \e is returned and
+     *   serves its default; the stored bytes stay untouched until a new value is written;
+     * - StorageFailed: the stored value could not be read. The variable is returned and serves
+     *   its default, but nothing is written over the stored value until the application sets one;
+     * - Closed: the manager was closed.
+     * Errors are also emitted as errorOccurred().
+     */
+    template <typename T>
+    Result<Var<T> *> var(const QString &key, const T &defaultValue = T())
+    {
+        const auto factory = [](VarManager *manager, const QString &k, const void *d) -> VarBase * {
+            return new Var<T>(manager, k, *static_cast<const T *>(d));
+        };
+        Result<VarBase *> r = acquire(key, QMetaType::fromType<T>(), factory, &defaultValue);
+        return Result<Var<T> *>(static_cast<Var<T> *>(r.value()), r.error());
+    }
+
+    /*! Returns the variable already created for \a key, or nullptr. */
+    VarBase *find(const QString &key) const;
+
+    /*!
+     * Writes every dirty variable as one batch. Does no I/O when nothing is dirty. One failing
+     * key does not stop the others: each failure is emitted as errorOccurred() with its key and
+     * the variable stays dirty for the next sync. Returns the first failure, or success.
+     */
+    Result<void> sync();
+
+    /*! True when some variable holds a value not yet written. */
+    bool hasPendingChanges() const;
+
+    /*!
+     * Starts syncing every \a interval on a QTimer in the manager's thread. Calling it while
+     * autoSync runs changes the interval. Failures are emitted as errorOccurred().
+     */
+    void autoSync(std::chrono::milliseconds interval);
+    /*! Stops autoSync; pending values stay pending until the next sync() or close(). */
+    void stopAutoSync();
+    /*! True while autoSync runs. */
+    bool isAutoSyncActive() const;
+    /*! The autoSync interval; zero when autoSync is stopped. */
+    std::chrono::milliseconds autoSyncInterval() const;
+    /*! Property form of autoSync(): a positive interval starts it, zero stops it. */
+    void setAutoSyncInterval(std::chrono::milliseconds interval);
+
+    /*!
+     * Writes every pending value, stops autoSync and closes the storage. Afterwards calls return
+     * ErrorCode::Closed. Returns the first error of the final sync or of closing the storage;
+     * values that could not be written are reported by errorOccurred() and lost with the manager.
+     */
+    Result<void> close();
+    /*! True after close(). */
+    bool isClosed() const;
+
+    /*! The storage; owned by the manager. Calls on it bypass the variables. */
+    Storage *storage() const;
+
+Q_SIGNALS:
+    /*! A background operation (autoSync, quitting, a sync) failed for the key in \a error. */
+    void errorOccurred(const PersistVar::Error &error);
+    /*! A sync wrote \a count values. */
+    void synced(int count);
+    void autoSyncIntervalChanged();
+    void closedChanged();
+
+private:
+    friend class VarBase;
+    friend class VarManagerPrivate;
+    using Factory = VarBase *(*)(VarManager *, const QString &, const void *);
+    Result<VarBase *> acquire(const QString &key, QMetaType type, Factory factory,
+                              const void *defaultValue);
+    int autoSyncIntervalMs() const;
+    void setAutoSyncIntervalMs(int milliseconds);
+
+    std::unique_ptr<VarManagerPrivate> const d;
+};
+
+/*! Same as \c manager.var<T>(key, defaultValue): the Go library's \c NewVar. */
+template <typename T>
+Result<Var<T> *> newVar(VarManager &manager, const QString &key, const T &defaultValue = T())
+{
+    return manager.var<T>(key, defaultValue);
+}
+
+} // namespace PersistVar

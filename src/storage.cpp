@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include <persistvar/filestorage.h>
+#include <persistvar/memorystorage.h>
+#include <persistvar/storage.h>
+
+#include "storage_p.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDir>
+#include <QtCore/QStandardPaths>
+#include <QtCore/QUrl>
+
+namespace PersistVar {
+
+Storage::Storage() = default;
+Storage::~Storage() = default;
+
+QList<Error> Storage::saveBatch(const QList<StorageWrite> &writes)
+{
+    QList<Error> errors;
+    errors.reserve(writes.size());
+    for (const StorageWrite &write : writes) {
+        Result<void> r;
+        if (!write.newValue)
+            r = remove(write.key);
+        else if (!write.compareOldValue)
+            r = saveUnconditionally(write.key, *write.newValue);
+        else
+            r = save(write.key, *write.newValue, write.oldValue);
+        errors.append(r.error());
+    }
+    return errors;
+}
+
+Result<void> Storage::saveUnconditionally(const QString &key, const QByteArray &newValue)
+{
+    // Read what is there and use it as the expected old value. A concurrent writer between the
+    // two calls still makes a compare-and-swap backend report Conflict, which is the honest answer.
+    const Result<QByteArray> current = load(key);
+    if (current.isOk())
+        return save(key, newValue, current.value());
+    if (current.errorCode() == ErrorCode::NotFound)
+        return save(key, newValue, std::nullopt);
+    return current.error();
+}
+
+Result<QHash<QString, QByteArray>> Storage::loadAll()
+{
+    return Error(ErrorCode::NotSupported, QString(),
+                 QStringLiteral("%1 cannot load all keys at once").arg(description()));
+}
+
+Result<QStringList> Storage::keys()
+{
+    return Error(ErrorCode::NotSupported, QString(),
+                 QStringLiteral("%1 cannot list its keys").arg(description()));
+}
+
+QString Storage::description() const
+{
+    return QStringLiteral("storage");
+}
+
+QString defaultStorePath()
+{
+    // AppDataLocation includes organization and application names, so two applications never
+    // share a default store by accident.
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(dir).filePath(QStringLiteral("persistvar.db"));
+}
+
+Result<std::unique_ptr<Storage>> openStorage(const QString &name)
+{
+    const QString trimmed = name.trimmed();
+    if (trimmed.isEmpty())
+        return Private::openDefaultStorage();
+
+    const qsizetype colon = trimmed.indexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return Error(ErrorCode::InvalidArgument, QString(),
+                     QStringLiteral("store name \"%1\" has no scheme; expected one of %2")
+                         .arg(Private::redactStoreName(trimmed), Private::knownSchemes()));
+    const QString scheme = trimmed.left(colon).toLower();
+    const QString rest = trimmed.mid(colon + 1);
+
+    if (scheme == QLatin1String("memory")) {
+        // "memory:" is private to its manager; "memory:NAME" is shared within the process.
+        return std::unique_ptr<Storage>(std::make_unique<MemoryStorage>(rest));
+    }
+    if (scheme == QLatin1String("file")) {
+        const QString path = Private::localPathFromStoreName(rest);
+        if (path.isEmpty())
+            return Error(ErrorCode::InvalidArgument, QString(),
+                         QStringLiteral("\"file:\" needs a directory, as in file:/path/to/dir"));
+        return std::unique_ptr<Storage>(std::make_unique<FileStorage>(path));
+    }
+    return Private::openBackendStorage(scheme, rest, trimmed);
+}
+
+namespace Private {
+
+QString knownSchemes()
+{
+    return QStringLiteral("memory:, file:, ini:, settings:, sqlite:, postgresql:");
+}
+
+QString redactStoreName(const QString &name)
+{
+    // URLs may carry a password: never let it reach a message or a log.
+    QUrl url(name, QUrl::TolerantMode);
+    if (url.isValid() && !url.password().isEmpty()) {
+        url.setPassword(QStringLiteral("xxxxx"));
+        return url.toString();
+    }
+    return name;
+}
+
+QString localPathFromStoreName(const QString &rest)
+{
+    // Accept "file:/abs", "file:///abs" and "file:relative".
+    QString path = rest;
+    if (path.startsWith(QLatin1String("//")))
+        path = QUrl(QStringLiteral("file:") + rest).toLocalFile();
+    return path.isEmpty() ? QString() : QDir::cleanPath(path);
+}
+
+} // namespace Private
+} // namespace PersistVar

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+#include <persistvar/filestorage.h>
+
+#include "../logging_p.h"
+
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QDataStream>
+#include <QtCore/QDir>
+#include <QtCore/QFile>
+#include <QtCore/QFileInfo>
+#include <QtCore/QLockFile>
+#include <QtCore/QMutex>
+#include <QtCore/QSaveFile>
+#include <QtCore/QtEndian>
+
+#ifdef Q_OS_UNIX
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+namespace PersistVar {
+
+namespace {
+// Every file starts with this magic and the key, so a hashed file name can be listed and a
+// hash collision can never return another key's value.
+constexpr char FileMagic[4] = {'P', 'V', 'F', '1'};
+constexpr qsizetype MaxReadableNameLength = 180; // well below the usual 255-byte limit
+constexpr int LockTimeoutMs = 10000;
+constexpr int StaleLockMs = 30000;
+
+bool isPlainChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+QByteArray fileHeader(const QString &key)
+{
+    const QByteArray utf8 = key.toUtf8();
+    QByteArray header(FileMagic, sizeof(FileMagic));
+    QByteArray length(4, Qt::Uninitialized);
+    qToBigEndian(quint32(utf8.size()), length.data());
+    return header + length + utf8;
+}
+
+// Splits a file into its key and value. A file without a valid header is returned whole as the
+// value, so the codec reports it as undecodable instead of the store hiding it.
+QByteArray valueFromFile(const QByteArray &content, QString *key)
+{
+    if (content.size() >= 8 && content.startsWith(QByteArrayView(FileMagic, sizeof(FileMagic)))) {
+        const quint32 length = qFromBigEndian<quint32>(content.constData() + 4);
+        if (quint64(length) <= quint64(content.size() - 8)) {
+            if (key)
+                *key = QString::fromUtf8(content.mid(8, length));
+            return content.mid(8 + length);
+        }
+    }
+    if (key)
+        key->clear();
+    return content;
+}
+
+void syncDirectory(const QString &path)
+{
+#ifdef Q_OS_UNIX
+    // rename() is durable only once the directory entry is on disk (see fsync(2)).
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+#else
+    Q_UNUSED(path)
+#endif
+}
+} // namespace
+
+class FileStoragePrivate
+{
+public:
+    QString directory;
+    QMutex mutex; // threads of this process; QLockFile guards against other processes
+    bool closed = false;
+    bool directoryReady = false;
+
+    Error failure(const QString &key, const QString &message) const
+    {
+        return Error(ErrorCode::StorageFailed, key, message);
+    }
+
+    Error ensureDirectory()
+    {
+        if (directoryReady)
+            return {};
+        QDir dir(directory);
+        if (!dir.exists()) {
+            if (!QDir().mkpath(directory))
+                return failure(QString(),
+                               QStringLiteral("cannot create the directory %1").arg(directory));
+            // New folders are private to the user: settings often hold personal data.
+            QFile::setPermissions(directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                      | QFileDevice::ExeOwner);
+        }
+        if (!QFileInfo(directory).isDir())
+            return failure(QString(), QStringLiteral("%1 is not a directory").arg(directory));
+        directoryReady = true;
+        return {};
+    }
+
+    QString pathFor(const QString &fileName) const { return directory + QLatin1Char('/') + fileName; }
+
+    static QString fileName(const QString &key)
+    {
+        if (key.isEmpty())
+            return QString();
+        // Lower-case letters, digits and '-' are kept; every other byte of the UTF-8 key becomes
+        // "_xx". The result is safe on every file system (no separators, no dots, no upper case
+        // for case-insensitive systems, no reserved names thanks to the prefix).
+        const QByteArray utf8 = key.toUtf8();
+        QString name = QStringLiteral("k_");
+        name.reserve(2 + utf8.size() * 3);
+        static const char hex[] = "0123456789abcdef";
+        for (char c : utf8) {
+            if (isPlainChar(c)) {
+                name.append(QLatin1Char(c));
+            } else {
+                name.append(QLatin1Char('_'));
+                name.append(QLatin1Char(hex[(uchar(c) >> 4) & 0xf]));
+                name.append(QLatin1Char(hex[uchar(c) & 0xf]));
+            }
+        }
+        if (name.size() <= MaxReadableNameLength)
+            return name;
+        return QStringLiteral("h_")
+            + QString::fromLatin1(QCryptographicHash::hash(utf8, QCryptographicHash::Sha256).toHex());
+    }
+
+    // Reads the stored value; NotFound only when the file does not exist.
+    Result<QByteArray> read(const QString &key)
+    {
+        const QString path = pathFor(fileName(key));
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            if (!QFileInfo::exists(path))
+                return Error(ErrorCode::NotFound, key, QStringLiteral("no stored value"));
+            return failure(key, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        }
+        const QByteArray content = file.readAll();
+        if (file.error() != QFileDevice::NoError)
+            return failure(key, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        QString storedKey;
+        QByteArray value = valueFromFile(content, &storedKey);
+        if (!storedKey.isNull() && storedKey != key)
+            return Error(ErrorCode::NotFound, key, QStringLiteral("no stored value"));
+        return value;
+    }
+
+    Error write(const QString &key, const QByteArray &value)
+    {
+        const QString path = pathFor(fileName(key));
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return failure(key,
+                           QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        file.write(fileHeader(key));
+        file.write(value);
+        // commit() flushes the data to disk (fsync) before it renames over the old file.
+        if (!file.commit())
+            return failure(key,
+                           QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        syncDirectory(directory);
+        return {};
+    }
+
+    Error erase(const QString &key)
+    {
+        const QString path = pathFor(fileName(key));
+        QFile file(path);
+        if (file.exists() && !file.remove())
+            return failure(key,
+                           QStringLiteral("cannot remove %1: %2").arg(path, file.errorString()));
+        syncDirectory(directory);
+        return {};
+    }
+
+    Error checkUsable(const QString &key)
+    {
+        if (closed)
+            return Error(ErrorCode::Closed, key, QStringLiteral("the file store is closed"));
+        if (key.isEmpty())
+            return Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty"));
+        return ensureDirectory();
+    }
+
+    // One compare-and-swap step; the caller holds both locks.
+    Error saveLocked(const StorageWrite &write)
+    {
+        if (Error e = checkUsable(write.key); e.isError())
+            return e;
+        const Result<QByteArray> current = read(write.key);
+        std::optional<QByteArray> stored;
+        if (current.isOk())
+            stored = current.value();
+        else if (current.errorCode() != ErrorCode::NotFound)
+            return current.error();
+        if (write.compareOldValue && stored != write.oldValue)
+            return Error(ErrorCode::Conflict, write.key,
+                         QStringLiteral("the stored value changed since it was read"));
+        if (stored == write.newValue)
+            return {};
+        return write.newValue ? this->write(write.key, *write.newValue) : erase(write.key);
+    }
+
+    // Runs \a body with the in-process mutex and the cross-process lock file held.
+    template <typename Body>
+    auto withLock(const QString &key, Body body) -> decltype(body())
+    {
+        QMutexLocker lock(&mutex);
+        if (Error e = checkUsable(key.isEmpty() ? QStringLiteral("-") : key); e.isError())
+            return decltype(body())(e);
+        QLockFile lockFile(pathFor(QStringLiteral(".lock")));
+        lockFile.setStaleLockTime(StaleLockMs);
+        if (!lockFile.tryLock(LockTimeoutMs))
+            return decltype(body())(failure(
+                key, QStringLiteral("could not lock %1 within %2 s (error %3)")
+                         .arg(directory)
+                         .arg(LockTimeoutMs / 1000)
+                         .arg(int(lockFile.error()))));
+        return body();
+    }
+};
+
+FileStorage::FileStorage(const QString &directory)
+    : d(std::make_unique<FileStoragePrivate>())
+{
+    d->directory = QDir::cleanPath(QDir(directory).absolutePath());
+}
+
+FileStorage::~FileStorage() = default;
+
+QString FileStorage::directory() const
+{
+    return d->directory;
+}
+
+QString FileStorage::fileNameForKey(const QString &key) const
+{
+    return FileStoragePrivate::fileName(key);
+}
+
+Result<QByteArray> FileStorage::load(const QString &key)
+{
+    QMutexLocker lock(&d->mutex);
+    if (Error e = d->checkUsable(key); e.isError())
+        return e;
+    return d->read(key);
+}
+
+Result<void> FileStorage::save(const QString &key, const QByteArray &newValue,
+                               const std::optional<QByteArray> &oldValue)
+{
+    return d->withLock(key, [&]() -> Result<void> {
+        return d->saveLocked(StorageWrite{key, newValue, oldValue, true});
+    });
+}
+
+Result<void> FileStorage::saveUnconditionally(const QString &key, const QByteArray &newValue)
+{
+    return d->withLock(key, [&]() -> Result<void> {
+        return d->saveLocked(StorageWrite{key, newValue, std::nullopt, false});
+    });
+}
+
+Result<void> FileStorage::remove(const QString &key)
+{
+    return d->withLock(key, [&]() -> Result<void> {
+        return d->saveLocked(StorageWrite{key, std::nullopt, std::nullopt, false});
+    });
+}
+
+Result<void> FileStorage::close()
+{
+    QMutexLocker lock(&d->mutex);
+    d->closed = true;
+    return {};
+}
+
+QList<Error> FileStorage::saveBatch(const QList<StorageWrite> &writes)
+{
+    // One lock for the whole batch; each key is still replaced atomically on its own.
+    const Result<QList<Error>> result = d->withLock(QString(), [&]() -> Result<QList<Error>> {
+        QList<Error> errors;
+        errors.reserve(writes.size());
+        for (const StorageWrite &write : writes)
+            errors.append(d->saveLocked(write));
+        return errors;
+    });
+    if (result.isOk())
+        return result.value();
+    QList<Error> errors;
+    for (const StorageWrite &write : writes)
+        errors.append(Error(result.errorCode(), write.key, result.error().message()));
+    return errors;
+}
+
+Result<QStringList> FileStorage::keys()
+{
+    QMutexLocker lock(&d->mutex);
+    if (d->closed)
+        return Error(ErrorCode::Closed, QString(), QStringLiteral("the file store is closed"));
+    if (Error e = d->ensureDirectory(); e.isError())
+        return e;
+    QStringList result;
+    const QStringList names = QDir(d->directory).entryList({QStringLiteral("k_*"), QStringLiteral("h_*")},
+                                                           QDir::Files | QDir::Hidden);
+    for (const QString &name : names) {
+        QFile file(d->pathFor(name));
+        if (!file.open(QIODevice::ReadOnly))
+            continue;
+        QString key;
+        valueFromFile(file.readAll(), &key);
+        if (!key.isEmpty() && FileStoragePrivate::fileName(key) == name)
+            result.append(key);
+    }
+    result.sort();
+    return result;
+}
+
+QString FileStorage::description() const
+{
+    return QStringLiteral("file:") + d->directory;
+}
+
+} // namespace PersistVar

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#include <persistvar/var.h>
+#include <persistvar/varmanager.h>
+#include <persistvar/varnotifier.h>
+
+#include "varmanager_p.h"
+
+#include <QtCore/QThread>
+
+namespace PersistVar {
+
+VarBase::VarBase(VarManager *manager, const QString &key)
+    : m_manager(manager)
+    , m_key(key)
+{
+}
+
+VarBase::~VarBase()
+{
+    VarNotifier *notifier = m_notifier.load(std::memory_order_acquire);
+    if (!notifier)
+        return;
+    // A notifier living in another thread must be deleted there.
+    if (notifier->thread() == QThread::currentThread())
+        delete notifier;
+    else
+        notifier->deleteLater();
+}
+
+bool VarBase::isDirty() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_dirty;
+}
+
+bool VarBase::isDefault() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_storedState == StoredState::Absent;
+}
+
+Result<void> VarBase::sync()
+{
+    if (Result<void> r = checkOpen(); !r.isOk())
+        return r;
+    if (!isDirty())
+        return {};
+    return writeNow();
+}
+
+Result<void> VarBase::reset()
+{
+    if (Result<void> r = checkOpen(); !r.isOk())
+        return r;
+    bool changed = false;
+    resetToDefaultLazy(&changed);
+    if (changed)
+        emitValueChanged();
+    if (!isDirty())
+        return {};
+    return writeNow();
+}
+
+VarNotifier *VarBase::notifier()
+{
+    VarNotifier *existing = m_notifier.load(std::memory_order_acquire);
+    if (existing)
+        return existing;
+    auto *created = new VarNotifier(this);
+    if (m_notifier.compare_exchange_strong(existing, created, std::memory_order_acq_rel))
+        return created;
+    delete created; // another thread won the race
+    return existing;
+}
+
+void VarBase::enqueueDirty()
+{
+    m_manager->d->enqueue(this);
+}
+
+void VarBase::emitValueChanged()
+{
+    // The only cost for an unobserved variable: one atomic load.
+    if (VarNotifier *notifier = m_notifier.load(std::memory_order_acquire))
+        Q_EMIT notifier->valueChanged();
+}
+
+Result<void> VarBase::checkOpen() const
+{
+    if (m_manager->d->closed.load(std::memory_order_acquire))
+        return Error(ErrorCode::Closed, m_key, QStringLiteral("the variable's manager is closed"));
+    return {};
+}
+
+Result<void> VarBase::writeNow()
+{
+    return m_manager->d->writeOne(this);
+}
+
+std::optional<QByteArray> VarBase::undecodableBytes() const
+{
+    return m_manager->d->undecodable(this);
+}
+
+VarBase::IoLocker::IoLocker(VarBase *var)
+    : m_mutex(&var->m_manager->d->ioMutex)
+{
+    m_mutex->lock();
+}
+
+VarBase::IoLocker::~IoLocker()
+{
+    m_mutex->unlock();
+}
+
+Result<void> VarBase::writeSnapshotLocked(const Snapshot &snapshot)
+{
+    return m_manager->d->writeSnapshotLocked(this, snapshot);
+}
+
+Result<void> VarBase::reloadLocked()
+{
+    return m_manager->d->reloadLocked(this, AdoptMode::TakeStored);
+}
+
+VarNotifier::VarNotifier(VarBase *var)
+    : m_var(var)
+{
+}
+
+VarNotifier::~VarNotifier() = default;
+
+QString VarNotifier::key() const
+{
+    return m_var->key();
+}
+
+QVariant VarNotifier::value() const
+{
+    return m_var->toVariant();
+}
+
+} // namespace PersistVar

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+#include <persistvar/varmanager.h>
+#include <persistvar/varnotifier.h>
+
+#include "logging_p.h"
+#include "varmanager_p.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QThread>
+
+namespace PersistVar {
+
+VarManagerPrivate::VarManagerPrivate(VarManager *q, std::unique_ptr<Storage> storage)
+    : q(q)
+    , storage(std::move(storage))
+{
+}
+
+void VarManagerPrivate::enqueue(VarBase *var)
+{
+    QMutexLocker lock(&dirtyMutex);
+    dirty.append(var);
+}
+
+void VarManagerPrivate::requeueIfDirty(VarBase *var)
+{
+    bool add = false;
+    {
+        QMutexLocker lock(&var->m_mutex);
+        if (var->m_dirty && !var->m_queued) {
+            var->m_queued = true;
+            add = true;
+        }
+    }
+    if (add)
+        enqueue(var);
+}
+
+std::optional<QByteArray> VarManagerPrivate::undecodable(const VarBase *var) const
+{
+    QMutexLocker lock(&undecodableMutex);
+    const auto it = undecodableBytes.constFind(var);
+    if (it == undecodableBytes.cend())
+        return std::nullopt;
+    return *it;
+}
+
+void VarManagerPrivate::report(const Error &error, bool background)
+{
+    // Nobody listening to a background failure would make it vanish: log it then.
+    if (background && !q->isSignalConnected(QMetaMethod::fromSignal(&VarManager::errorOccurred)))
+        qCWarning(lcCore).noquote() << error.toString();
+    else
+        qCDebug(lcCore).noquote() << error.toString();
+    Q_EMIT q->errorOccurred(error);
+}
+
+void VarManagerPrivate::afterWritten(VarBase *var, const Snapshot &snapshot)
+{
+    var->markWritten(snapshot);
+    {
+        QMutexLocker lock(&undecodableMutex);
+        undecodableBytes.remove(var);
+    }
+    requeueIfDirty(var);
+    if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
+        Q_EMIT notifier->written();
+}
+
+void VarManagerPrivate::afterFailed(VarBase *var, const Error &error)
+{
+    if (error.code() == ErrorCode::Conflict) {
+        // Learn what the other writer stored, keep the local value: the next sync writes it
+        // over theirs, and the error tells the application it happened.
+        reloadLocked(var, VarBase::AdoptMode::KeepLocalChanges);
+    }
+    requeueIfDirty(var);
+    if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
+        Q_EMIT notifier->writeFailed(error);
+}
+
+Result<void> VarManagerPrivate::writeSnapshotLocked(VarBase *var, const Snapshot &snapshot)
+{
+    if (closed.load(std::memory_order_acquire) && !storage)
+        return Error(ErrorCode::Closed, var->key(), QStringLiteral("the manager is closed"));
+    Result<void> r;
+    if (!snapshot.newBytes)
+        r = storage->remove(var->key());
+    else if (!snapshot.compareOldValue)
+        r = storage->saveUnconditionally(var->key(), *snapshot.newBytes);
+    else
+        r = storage->save(var->key(), *snapshot.newBytes, snapshot.oldBytes);
+    if (r.isOk()) {
+        QMutexLocker lock(&undecodableMutex);
+        undecodableBytes.remove(var);
+    }
+    return r;
+}
+
+Result<void> VarManagerPrivate::reloadLocked(VarBase *var, VarBase::AdoptMode mode)
+{
+    const Result<QByteArray> loaded = storage->load(var->key());
+    std::optional<QByteArray> bytes;
+    if (loaded.isOk())
+        bytes = loaded.value();
+    else if (loaded.errorCode() != ErrorCode::NotFound)
+        return loaded.error();
+    bool changed = false;
+    if (!var->adoptStored(bytes, mode, &changed)) {
+        QMutexLocker lock(&undecodableMutex);
+        undecodableBytes.insert(var, *bytes);
+    } else {
+        QMutexLocker lock(&undecodableMutex);
+        undecodableBytes.remove(var);
+    }
+    if (changed)
+        var->emitValueChanged();
+    return {};
+}
+
+Result<void> VarManagerPrivate::writeOne(VarBase *var)
+{
+    QMutexLocker io(&ioMutex);
+    if (!storage)
+        return Error(ErrorCode::Closed, var->key(), QStringLiteral("the manager is closed"));
+    Snapshot snapshot;
+    if (!var->takeSnapshot(&snapshot))
+        return {};
+    if (snapshot.compareOldValue && snapshot.newBytes == snapshot.oldBytes) {
+        afterWritten(var, snapshot); // back to what is stored: nothing to write
+        return {};
+    }
+    const Result<void> r = writeSnapshotLocked(var, snapshot);
+    if (r.isOk()) {
+        afterWritten(var, snapshot);
+        return r;
+    }
+    afterFailed(var, r.error());
+    return r;
+}
+
+Result<void> VarManagerPrivate::syncLocked()
+{
+    QList<VarBase *> batch;
+    {
+        QMutexLocker lock(&dirtyMutex);
+        batch.swap(dirty);
+    }
+    if (batch.isEmpty() || !storage)
+        return {};
+
+    QList<VarBase *> writers;
+    QList<Snapshot> snapshots;
+    QList<StorageWrite> writes;
+    writers.reserve(batch.size());
+    snapshots.reserve(batch.size());
+    writes.reserve(batch.size());
+    for (VarBase *var : std::as_const(batch)) {
+        {
+            QMutexLocker lock(&var->m_mutex);
+            var->m_queued = false;
+        }
+        Snapshot snapshot;
+        if (!var->takeSnapshot(&snapshot))
+            continue;
+        if (snapshot.compareOldValue && snapshot.newBytes == snapshot.oldBytes) {
+            afterWritten(var, snapshot);
+            continue;
+        }
+        writes.append(StorageWrite{var->key(), snapshot.newBytes, snapshot.oldBytes,
+                                   snapshot.compareOldValue});
+        writers.append(var);
+        snapshots.append(std::move(snapshot));
+    }
+    if (writes.isEmpty())
+        return {};
+
+    const QList<Error> errors = storage->saveBatch(writes);
+    Error first;
+    int written = 0;
+    QList<Error> failures;
+    for (qsizetype i = 0; i < writers.size(); ++i) {
+        const Error error = i < errors.size()
+            ? errors.at(i)
+            : Error(ErrorCode::StorageFailed, writers.at(i)->key(),
+                    QStringLiteral("the storage did not report a result for this key"));
+        if (!error.isError()) {
+            afterWritten(writers.at(i), snapshots.at(i));
+            ++written;
+            continue;
+        }
+        afterFailed(writers.at(i), error);
+        failures.append(error);
+        if (!first.isError())
+            first = error;
+    }
+    for (const Error &failure : std::as_const(failures))
+        report(failure, true);
+    if (written > 0)
+        Q_EMIT q->synced(written);
+    if (failures.size() > 1)
+        return Error(first.code(), first.key(),
+                     QStringLiteral("%1 (and %2 more keys failed)")
+                         .arg(first.message())
+                         .arg(failures.size() - 1));
+    return first.isError() ? Result<void>(first) : Result<void>();
+}
+
+Result<void> VarManagerPrivate::runSync(bool background)
+{
+    Q_UNUSED(background)
+    QMutexLocker io(&ioMutex);
+    return syncLocked();
+}
+
+void VarManagerPrivate::startTimer(std::chrono::milliseconds interval)
+{
+    const auto apply = [this, interval] {
+        if (interval.count() <= 0)
+            timer->stop();
+        else
+            timer->start(interval);
+        Q_EMIT q->autoSyncIntervalChanged();
+    };
+    // QTimer may only be driven from its own thread.
+    if (QThread::currentThread() == timer->thread())
+        apply();
+    else
+        QMetaObject::invokeMethod(timer, apply, Qt::QueuedConnection);
+}
+
+VarManager::VarManager(std::unique_ptr<Storage> storage, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<VarManagerPrivate>(this, std::move(storage)))
+{
+    qRegisterMetaType<PersistVar::Error>();
+    d->timer = new QTimer(this);
+    d->timer->setTimerType(Qt::CoarseTimer);
+    connect(d->timer, &QTimer::timeout, this, [this] { d->runSync(true); });
+    // Values set just before the application quits must not be lost.
+    if (QCoreApplication *app = QCoreApplication::instance())
+        connect(app, &QCoreApplication::aboutToQuit, this, [this] {
+            if (!isClosed())
+                d->runSync(true);
+        });
+}
+
+VarManager::~VarManager()
+{
+    close();
+    qDeleteAll(d->vars);
+}
+
+Result<std::unique_ptr<VarManager>> VarManager::open(const QString &storeName)
+{
+    Result<std::unique_ptr<Storage>> storage = openStorage(storeName);
+    if (!storage.isOk())
+        return storage.error();
+    return std::make_unique<VarManager>(std::move(storage).value());
+}
+
+Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factory factory,
+                                      const void *defaultValue)
+{
+    if (isClosed())
+        return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
+    if (key.isEmpty())
+        return Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty"));
+
+    Error error;
+    VarBase *var = nullptr;
+    {
+        QMutexLocker registry(&d->registryMutex);
+        if (VarBase *existing = d->vars.value(key)) {
+            if (existing->metaType() != type)
+                return Error(ErrorCode::TypeMismatch, key,
+                             QStringLiteral("the key is already used by a variable of type %1, "
+                                            "not %2")
+                                 .arg(QString::fromLatin1(existing->metaType().name()),
+                                      QString::fromLatin1(type.name())));
+            return existing;
+        }
+
+        var = factory(this, key, defaultValue);
+        std::optional<QByteArray> bytes;
+        bool known = true;
+        {
+            QMutexLocker io(&d->ioMutex);
+            if (!d->storage)
+                return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
+            // One read of the whole store instead of one per variable, where the backend can.
+            if (!d->preloadTried) {
+                d->preloadTried = true;
+                Result<QHash<QString, QByteArray>> all = d->storage->loadAll();
+                if (all.isOk())
+                    d->preloaded = std::move(all).value();
+            }
+            if (d->preloaded.contains(key)) {
+                bytes = d->preloaded.take(key);
+            } else {
+                const Result<QByteArray> loaded = d->storage->load(key);
+                if (loaded.isOk()) {
+                    bytes = loaded.value();
+                } else if (loaded.errorCode() != ErrorCode::NotFound) {
+                    known = false;
+                    error = Error(ErrorCode::StorageFailed, key,
+                                  QStringLiteral("could not read the stored value, serving the "
+                                                 "default and writing nothing over it: %1")
+                                      .arg(loaded.error().message()));
+                }
+            }
+        }
+        if (known) {
+            bool changed = false;
+            if (!var->adoptStored(bytes, VarBase::AdoptMode::TakeStored, &changed)) {
+                {
+                    QMutexLocker lock(&d->undecodableMutex);
+                    d->undecodableBytes.insert(var, *bytes);
+                }
+                error = Error(ErrorCode::DecodeFailed, key,
+                              QStringLiteral("the stored value (%1 bytes) is not a valid %2; "
+                                             "serving the default and keeping the stored bytes "
+                                             "until a new value is written")
+                                  .arg(bytes->size())
+                                  .arg(QString::fromLatin1(type.name())));
+            }
+        } else {
+            QMutexLocker lock(&var->m_mutex);
+            var->m_storedState = VarBase::StoredState::Unknown;
+        }
+        d->vars.insert(key, var);
+    }
+    if (error.isError())
+        d->report(error, false);
+    return Result<VarBase *>(var, error);
+}
+
+VarBase *VarManager::find(const QString &key) const
+{
+    QMutexLocker registry(&d->registryMutex);
+    return d->vars.value(key);
+}
+
+Result<void> VarManager::sync()
+{
+    if (isClosed())
+        return Error(ErrorCode::Closed, QString(), QStringLiteral("the manager is closed"));
+    return d->runSync(false);
+}
+
+bool VarManager::hasPendingChanges() const
+{
+    QMutexLocker lock(&d->dirtyMutex);
+    for (VarBase *var : std::as_const(d->dirty)) {
+        if (var->isDirty())
+            return true;
+    }
+    return false;
+}
+
+void VarManager::autoSync(std::chrono::milliseconds interval)
+{
+    if (isClosed() || interval.count() <= 0)
+        return;
+    d->startTimer(interval);
+}
+
+void VarManager::stopAutoSync()
+{
+    d->startTimer(std::chrono::milliseconds(0));
+}
+
+bool VarManager::isAutoSyncActive() const
+{
+    return d->timer->isActive();
+}
+
+std::chrono::milliseconds VarManager::autoSyncInterval() const
+{
+    return d->timer->isActive() ? d->timer->intervalAsDuration() : std::chrono::milliseconds(0);
+}
+
+void VarManager::setAutoSyncInterval(std::chrono::milliseconds interval)
+{
+    if (interval.count() > 0)
+        autoSync(interval);
+    else
+        stopAutoSync();
+}
+
+int VarManager::autoSyncIntervalMs() const
+{
+    return int(autoSyncInterval().count());
+}
+
+void VarManager::setAutoSyncIntervalMs(int milliseconds)
+{
+    setAutoSyncInterval(std::chrono::milliseconds(milliseconds));
+}
+
+Result<void> VarManager::close()
+{
+    if (d->closed.exchange(true, std::memory_order_acq_rel))
+        return {};
+    if (d->timer->isActive())
+        d->startTimer(std::chrono::milliseconds(0));
+    Result<void> result;
+    {
+        QMutexLocker io(&d->ioMutex);
+        result = d->syncLocked();
+        if (d->storage) {
+            const Result<void> closed = d->storage->close();
+            if (result.isOk() && !closed.isOk())
+                result = closed;
+        }
+    }
+    if (!result.isOk())
+        qCWarning(lcCore).noquote() << "closing:" << result.error().toString();
+    Q_EMIT closedChanged();
+    return result;
+}
+
+bool VarManager::isClosed() const
+{
+    return d->closed.load(std::memory_order_acquire);
+}
+
+Storage *VarManager::storage() const
+{
+    return d->storage.get();
+}
+
+} // namespace PersistVar

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#include "testbackends.h"
+
+#include <QtCore/QAtomicInteger>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDir>
+#include <QtCore/QSettings>
+#include <QtCore/QStandardPaths>
+#include <QtCore/QTemporaryDir>
+#include <QtCore/QUuid>
+#include <QtTest/QTest>
+
+namespace TestBackends {
+
+namespace {
+QTemporaryDir &settingsRoot()
+{
+    static QTemporaryDir dir;
+    return dir;
+}
+
+QString uniqueSuffix()
+{
+    return QUuid::createUuid().toString(QUuid::Id128).left(12);
+}
+} // namespace
+
+QStringList all()
+{
+    return {QStringLiteral("memory"), QStringLiteral("file"), QStringLiteral("ini"),
+            QStringLiteral("settings"), QStringLiteral("sqlite"), QStringLiteral("postgresql")};
+}
+
+QStringList persistent()
+{
+    QStringList backends = all();
+    backends.removeAll(QStringLiteral("memory"));
+    return backends;
+}
+
+void forEach(const std::function<void(const QString &)> &fn, const QStringList &backends)
+{
+    for (const QString &backend : backends)
+        fn(backend);
+}
+
+QString postgresUrl()
+{
+    return qEnvironmentVariable("PERSISTVAR_TEST_POSTGRES_URL");
+}
+
+void initHermetic()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("PersistVarTests"));
+    if (QCoreApplication::applicationName().isEmpty())
+        QCoreApplication::setApplicationName(QStringLiteral("tests"));
+    // Native settings of the tests never touch the user's real configuration.
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsRoot().path());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsRoot().path());
+}
+
+struct Store::Data
+{
+    QTemporaryDir dir;
+    QString appName;
+};
+
+Store::Store(const QString &backend)
+    : m_backend(backend)
+    , m_data(std::make_unique<Data>())
+{
+    const QString dir = m_data->dir.path();
+    if (backend == QLatin1String("memory")) {
+        m_name = QStringLiteral("memory:test-") + uniqueSuffix();
+    } else if (backend == QLatin1String("file")) {
+        m_name = QStringLiteral("file:") + dir + QStringLiteral("/files");
+    } else if (backend == QLatin1String("ini")) {
+        m_name = QStringLiteral("ini:") + dir + QStringLiteral("/app.ini");
+    } else if (backend == QLatin1String("settings")) {
+        // Native settings are found by organization and application name: give each store its
+        // own application so stores never share a file.
+        m_data->appName = QStringLiteral("store-") + uniqueSuffix();
+        m_name = QStringLiteral("settings:PersistVarTests/") + m_data->appName;
+    } else if (backend == QLatin1String("sqlite")) {
+        m_name = QStringLiteral("sqlite:") + dir + QStringLiteral("/app.db");
+    } else if (backend == QLatin1String("postgresql")) {
+        const QString url = postgresUrl();
+        if (url.isEmpty()) {
+            m_skipReason = QStringLiteral("no PostgreSQL server: set PERSISTVAR_TEST_POSTGRES_URL "
+                                          "or run scripts/test, which starts one");
+        } else {
+            // A table per store keeps tests independent on one shared server.
+            m_name = url + (url.contains(QLatin1Char('?')) ? QStringLiteral("&") : QStringLiteral("?"))
+                + QStringLiteral("table=t_") + uniqueSuffix().toLower();
+        }
+    } else {
+        m_skipReason = QStringLiteral("unknown backend ") + backend;
+    }
+}
+
+Store::~Store() = default;
+
+QString Store::directory() const
+{
+    return m_data->dir.path();
+}
+
+std::unique_ptr<PersistVar::Storage> Store::openStorage() const
+{
+    auto result = PersistVar::openStorage(m_name);
+    if (!result.isOk()) {
+        qWarning() << "cannot open" << m_name << result.error();
+        return nullptr;
+    }
+    return std::move(result).value();
+}
+
+std::unique_ptr<PersistVar::VarManager> Store::openManager() const
+{
+    auto storage = openStorage();
+    if (!storage)
+        return nullptr;
+    return std::make_unique<PersistVar::VarManager>(std::move(storage));
+}
+
+} // namespace TestBackends
