@@ -67,6 +67,9 @@ VarNotifier *VarBase::notifier()
     if (existing)
         return existing;
     auto *created = new VarNotifier(this);
+    // Live where the manager lives, not in whichever (maybe short-lived) thread asked first.
+    if (created->thread() != m_manager->thread())
+        created->moveToThread(m_manager->thread());
     if (m_notifier.compare_exchange_strong(existing, created, std::memory_order_acq_rel))
         return created;
     delete created; // another thread won the race
@@ -81,8 +84,20 @@ void VarBase::enqueueDirty()
 void VarBase::emitValueChanged()
 {
     // The only cost for an unobserved variable: one atomic load.
-    if (VarNotifier *notifier = m_notifier.load(std::memory_order_acquire))
-        Q_EMIT notifier->valueChanged();
+    VarNotifier *notifier = m_notifier.load(std::memory_order_acquire);
+    if (!notifier)
+        return;
+    // The QProperty mirror belongs to the manager's thread: refresh it there.
+    if (isInManagerThread())
+        refreshProperty();
+    else
+        QMetaObject::invokeMethod(m_manager, [this] { refreshProperty(); }, Qt::QueuedConnection);
+    Q_EMIT notifier->valueChanged();
+}
+
+bool VarBase::isInManagerThread() const
+{
+    return QThread::currentThread() == m_manager->thread();
 }
 
 Result<void> VarBase::checkOpen() const

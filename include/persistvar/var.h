@@ -4,8 +4,10 @@
 #include <persistvar/codec.h>
 #include <persistvar/persistvar_export.h>
 #include <persistvar/result.h>
+#include <persistvar/varnotifier.h>
 
 #include <QtCore/QMetaType>
+#include <QtCore/QProperty>
 #include <QtCore/QMutex>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -148,6 +151,10 @@ protected:
     Result<void> writeSnapshotLocked(const Snapshot &snapshot);
     Result<void> reloadLocked();
 
+    // Keeps the QProperty mirror of value()/bindable() current; runs in the manager's thread.
+    virtual void refreshProperty() = 0;
+    bool isInManagerThread() const;
+
     // Called by Var<T> after it unlocks.
     void enqueueDirty();
     void emitValueChanged();
@@ -198,8 +205,43 @@ public:
         QMutexLocker lock(&m_mutex);
         return m_value;
     }
-    /*! Same as get(), for use in bindings: \c var->value(). */
-    T value() const { return get(); }
+    /*!
+     * The current value, visible to Qt's property bindings: called in the manager's thread
+     * inside a QProperty binding, the binding is re-evaluated whenever the variable changes.
+     * \code
+     * QProperty<int> doubled;
+     * doubled.setBinding([&] { return width->value() * 2; });
+     * \endcode
+     * Elsewhere it is the same as get(). Prefer get() in tight loops.
+     */
+    T value() const
+    {
+        if (!isInManagerThread())
+            return get();
+        return property()->value();
+    }
+
+    /*!
+     * A QBindable for the value, for use with Qt's property system (QProperty bindings,
+     * QObject::bindable properties). Use it only in the manager's thread. It follows the
+     * variable; writing through it does not persist anything: write with set() or setLazy().
+     */
+    QBindable<T> bindable() const { return QBindable<T>(property()); }
+
+    /*!
+     * Calls \a fn with the new value after each change, in \a context's thread, until
+     * \a context is destroyed. Changes made in another thread arrive queued; several quick
+     * changes may then be delivered with the latest value.
+     * \code
+     * volume->onChanged(slider, [slider](double v) { slider->setValue(int(v * 100)); });
+     * \endcode
+     */
+    template <typename Fn>
+    QMetaObject::Connection onChanged(const QObject *context, Fn fn)
+    {
+        return QObject::connect(notifier(), &VarNotifier::valueChanged, context,
+                                [this, fn = std::move(fn)]() { fn(get()); });
+    }
 
     /*! The default given when the variable was created. */
     T defaultValue() const { return m_default; }
@@ -503,9 +545,28 @@ private:
             enqueueDirty();
     }
 
+    // The QProperty mirror behind value() and bindable(): created on first use, only touched
+    // in the manager's thread. Variables never used in bindings don't have one.
+    QProperty<T> *property() const
+    {
+        if (!m_property) {
+            // The notifier is what tells the mirror about changes.
+            const_cast<Var *>(this)->notifier();
+            m_property = std::make_unique<QProperty<T>>(get());
+        }
+        return m_property.get();
+    }
+
+    void refreshProperty() override
+    {
+        if (m_property)
+            m_property->setValue(get());
+    }
+
     T m_value;
     const T m_default;
     T m_stored;
+    mutable std::unique_ptr<QProperty<T>> m_property;
 };
 
 } // namespace PersistVar

@@ -4,6 +4,7 @@
 #include <QtCore/QAtomicInteger>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
+#include <QtCore/QFile>
 #include <QtCore/QSettings>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
@@ -58,6 +59,9 @@ void initHermetic()
     // Native settings of the tests never touch the user's real configuration.
     QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsRoot().path());
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsRoot().path());
+    // Child processes started by tests (QProcess) find the same native settings through the
+    // XDG variable, since they do not run in test mode.
+    qputenv("XDG_CONFIG_HOME", QFile::encodeName(settingsRoot().path()));
 }
 
 struct Store::Data
