@@ -56,6 +56,21 @@ Result<QStringList> Storage::keys()
                  QStringLiteral("%1 cannot list its keys").arg(description()));
 }
 
+Result<void> Storage::startWatching(QObject *context, ChangeCallback callback)
+{
+    Q_UNUSED(context)
+    Q_UNUSED(callback)
+    return Error(ErrorCode::NotSupported, QString(),
+                 QStringLiteral("%1 cannot watch for changes").arg(description()));
+}
+
+void Storage::stopWatching() { }
+
+bool Storage::isSafeFromAnyThread() const
+{
+    return true;
+}
+
 QString Storage::description() const
 {
     return QStringLiteral("storage");

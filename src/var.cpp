@@ -70,8 +70,10 @@ VarNotifier *VarBase::notifier()
     // Live where the manager lives, not in whichever (maybe short-lived) thread asked first.
     if (created->thread() != m_manager->thread())
         created->moveToThread(m_manager->thread());
-    if (m_notifier.compare_exchange_strong(existing, created, std::memory_order_acq_rel))
+    if (m_notifier.compare_exchange_strong(existing, created, std::memory_order_acq_rel)) {
+        m_manager->d->notifierCreated();
         return created;
+    }
     delete created; // another thread won the race
     return existing;
 }

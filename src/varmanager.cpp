@@ -70,9 +70,15 @@ void VarManagerPrivate::afterWritten(VarBase *var, const Snapshot &snapshot)
 void VarManagerPrivate::afterFailed(VarBase *var, const Error &error)
 {
     if (error.code() == ErrorCode::Conflict) {
-        // Learn what the other writer stored, keep the local value: the next sync writes it
-        // over theirs, and the error tells the application it happened.
-        reloadLocked(var, VarBase::AdoptMode::KeepLocalChanges);
+        if (conflictPolicy.load() == ConflictPolicy::LastWriterWins) {
+            // Learn what the other writer stored; the next sync writes ours over it.
+            reloadLocked(var, VarBase::AdoptMode::KeepLocalChanges);
+        } else {
+            markConflict(var);
+            if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
+                Q_EMIT notifier->writeFailed(error);
+            return; // not requeued: it waits for resolveConflict()
+        }
     }
     requeueIfDirty(var);
     if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
@@ -118,11 +124,73 @@ Result<void> VarManagerPrivate::reloadLocked(VarBase *var, VarBase::AdoptMode mo
     return {};
 }
 
+void VarManagerPrivate::markConflict(VarBase *var)
+{
+    {
+        QMutexLocker lock(&conflictMutex);
+        conflicted.insert(var);
+    }
+    const Result<QByteArray> stored = storage->load(var->key());
+    QVariant storedValue = var->defaultVariant(); // absent: the default is in effect
+    if (stored.isOk())
+        storedValue = var->decodeToVariant(stored.value());
+    Q_EMIT q->conflictDetected(var->key(), var->toVariant(), storedValue);
+}
+
+bool VarManagerPrivate::isConflicted(VarBase *var) const
+{
+    QMutexLocker lock(&conflictMutex);
+    return conflicted.contains(var);
+}
+
+void VarManagerPrivate::onStorageChanged(const QStringList &keys)
+{
+    if (closed.load(std::memory_order_acquire))
+        return;
+    QList<VarBase *> targets;
+    {
+        QMutexLocker registry(&registryMutex);
+        if (keys.isEmpty()) {
+            targets = vars.values();
+        } else {
+            for (const QString &key : keys) {
+                if (VarBase *var = vars.value(key))
+                    targets.append(var);
+            }
+        }
+    }
+    QMutexLocker io(&ioMutex);
+    for (VarBase *var : std::as_const(targets)) {
+        // A dirty variable keeps what it believes is stored, so the next compare-and-swap
+        // detects the conflict instead of silently writing over the other writer's value.
+        const Result<void> r = reloadLocked(var, VarBase::AdoptMode::IfClean);
+        if (!r.isOk())
+            report(r.error(), true);
+    }
+}
+
+void VarManagerPrivate::notifierCreated()
+{
+    // Someone observes a variable: follow foreign changes so they see them.
+    if (watchRequested.exchange(true))
+        return;
+    QMetaObject::invokeMethod(
+        q, [this] {
+            if (!watching.load() && !closed.load())
+                q->startWatching();
+        },
+        Qt::QueuedConnection);
+}
+
 Result<void> VarManagerPrivate::writeOne(VarBase *var)
 {
     QMutexLocker io(&ioMutex);
     if (!storage)
         return Error(ErrorCode::Closed, var->key(), QStringLiteral("the manager is closed"));
+    if (isConflicted(var))
+        return Error(ErrorCode::Conflict, var->key(),
+                     QStringLiteral("another writer changed this key; call "
+                                    "VarManager::resolveConflict() first"));
     Snapshot snapshot;
     if (!var->takeSnapshot(&snapshot))
         return {};
@@ -130,6 +198,8 @@ Result<void> VarManagerPrivate::writeOne(VarBase *var)
         afterWritten(var, snapshot); // back to what is stored: nothing to write
         return {};
     }
+    if (conflictPolicy.load() == ConflictPolicy::LastWriterWins)
+        snapshot.compareOldValue = false;
     const Result<void> r = writeSnapshotLocked(var, snapshot);
     if (r.isOk()) {
         afterWritten(var, snapshot);
@@ -160,6 +230,8 @@ Result<void> VarManagerPrivate::syncLocked()
             QMutexLocker lock(&var->m_mutex);
             var->m_queued = false;
         }
+        if (isConflicted(var))
+            continue; // waits for resolveConflict()
         Snapshot snapshot;
         if (!var->takeSnapshot(&snapshot))
             continue;
@@ -167,6 +239,8 @@ Result<void> VarManagerPrivate::syncLocked()
             afterWritten(var, snapshot);
             continue;
         }
+        if (conflictPolicy.load() == ConflictPolicy::LastWriterWins)
+            snapshot.compareOldValue = false;
         writes.append(StorageWrite{var->key(), snapshot.newBytes, snapshot.oldBytes,
                                    snapshot.compareOldValue});
         writers.append(var);
@@ -213,6 +287,46 @@ Result<void> VarManagerPrivate::runSync(bool background)
     return syncLocked();
 }
 
+void VarManagerPrivate::scheduleBackgroundSync()
+{
+    {
+        QMutexLocker lock(&dirtyMutex);
+        if (dirty.isEmpty())
+            return; // the common case: nothing to do, no thread hop
+    }
+    if (!storage->isSafeFromAnyThread()) {
+        runSync(true);
+        return;
+    }
+    if (!worker) {
+        worker = new QThread();
+        worker->setObjectName(QStringLiteral("PersistVar sync"));
+        workerContext = new QObject();
+        workerContext->moveToThread(worker);
+        QObject::connect(worker, &QThread::finished, workerContext, &QObject::deleteLater);
+        worker->start(QThread::LowPriority);
+    }
+    // At most one sync queued at a time: a slow store must not pile up work.
+    if (backgroundSyncQueued.exchange(true))
+        return;
+    QMetaObject::invokeMethod(workerContext, [this] {
+        backgroundSyncQueued = false;
+        if (!closed.load(std::memory_order_acquire))
+            runSync(true);
+    });
+}
+
+void VarManagerPrivate::stopWorker()
+{
+    if (!worker)
+        return;
+    worker->quit();
+    worker->wait();
+    delete worker;
+    worker = nullptr;
+    workerContext = nullptr; // deleted by the finished signal
+}
+
 void VarManagerPrivate::startTimer(std::chrono::milliseconds interval)
 {
     const auto apply = [this, interval] {
@@ -236,7 +350,7 @@ VarManager::VarManager(std::unique_ptr<Storage> storage, QObject *parent)
     qRegisterMetaType<PersistVar::Error>();
     d->timer = new QTimer(this);
     d->timer->setTimerType(Qt::CoarseTimer);
-    connect(d->timer, &QTimer::timeout, this, [this] { d->runSync(true); });
+    connect(d->timer, &QTimer::timeout, this, [this] { d->scheduleBackgroundSync(); });
     // Values set just before the application quits must not be lost.
     if (QCoreApplication *app = QCoreApplication::instance())
         connect(app, &QCoreApplication::aboutToQuit, this, [this] {
@@ -404,6 +518,8 @@ Result<void> VarManager::close()
         return {};
     if (d->timer->isActive())
         d->startTimer(std::chrono::milliseconds(0));
+    d->stopWorker();
+    stopWatching();
     Result<void> result;
     {
         QMutexLocker io(&d->ioMutex);
@@ -418,6 +534,74 @@ Result<void> VarManager::close()
         qCWarning(lcCore).noquote() << "closing:" << result.error().toString();
     Q_EMIT closedChanged();
     return result;
+}
+
+Result<void> VarManager::startWatching()
+{
+    if (isClosed())
+        return Error(ErrorCode::Closed, QString(), QStringLiteral("the manager is closed"));
+    if (d->watching.load())
+        return {};
+    d->watchRequested = true;
+    const Result<void> r = d->storage->startWatching(
+        this, [this](const QStringList &keys) { d->onStorageChanged(keys); });
+    if (r.isOk())
+        d->watching = true;
+    return r;
+}
+
+void VarManager::stopWatching()
+{
+    if (!d->watching.exchange(false))
+        return;
+    d->storage->stopWatching();
+}
+
+bool VarManager::isWatching() const
+{
+    return d->watching.load();
+}
+
+ConflictPolicy VarManager::conflictPolicy() const
+{
+    return d->conflictPolicy.load();
+}
+
+void VarManager::setConflictPolicy(ConflictPolicy policy)
+{
+    d->conflictPolicy = policy;
+}
+
+Result<void> VarManager::resolveConflict(const QString &key, ConflictResolution resolution)
+{
+    VarBase *var = find(key);
+    {
+        QMutexLocker lock(&d->conflictMutex);
+        if (!var || !d->conflicted.remove(var))
+            return Error(ErrorCode::InvalidKey, key, QStringLiteral("this key has no conflict"));
+    }
+    QMutexLocker io(&d->ioMutex);
+    const VarBase::AdoptMode mode = resolution == ConflictResolution::TakeStored
+        ? VarBase::AdoptMode::TakeStored
+        : VarBase::AdoptMode::KeepLocalChanges;
+    const Result<void> r = d->reloadLocked(var, mode);
+    if (!r.isOk()) {
+        QMutexLocker lock(&d->conflictMutex);
+        d->conflicted.insert(var);
+        return r;
+    }
+    d->requeueIfDirty(var);
+    return {};
+}
+
+QStringList VarManager::conflictingKeys() const
+{
+    QMutexLocker lock(&d->conflictMutex);
+    QStringList keys;
+    for (VarBase *var : std::as_const(d->conflicted))
+        keys.append(var->key());
+    keys.sort();
+    return keys;
 }
 
 bool VarManager::isClosed() const

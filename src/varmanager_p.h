@@ -6,6 +6,8 @@
 #include <QtCore/QHash>
 #include <QtCore/QMutex>
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
+#include <QtCore/QThread>
 #include <QtCore/QTimer>
 
 #include <atomic>
@@ -43,7 +45,9 @@ public:
     bool preloadTried = false;
     QHash<QString, QByteArray> preloaded; // loadAll() result, consumed as variables appear
 
-    QMutex ioMutex;
+    // Recursive: signals emitted while it is held (valueChanged, written, errorOccurred) may
+    // reach slots in this thread that write again (set(), sync()).
+    QRecursiveMutex ioMutex;
 
     mutable QMutex dirtyMutex;
     QList<VarBase *> dirty;
@@ -51,8 +55,27 @@ public:
     mutable QMutex undecodableMutex;
     QHash<const VarBase *, QByteArray> undecodableBytes;
 
+    // Live changes and conflicts.
+    void onStorageChanged(const QStringList &keys);
+    void notifierCreated();
+    void markConflict(VarBase *var);
+    bool isConflicted(VarBase *var) const;
+    std::atomic<bool> watching{false};
+    std::atomic<bool> watchRequested{false};
+    std::atomic<ConflictPolicy> conflictPolicy{ConflictPolicy::Ask};
+    mutable QMutex conflictMutex;
+    QSet<VarBase *> conflicted;
+
     std::atomic<bool> closed{false};
     QTimer *timer = nullptr;
+
+    // autoSync encodes and writes on this thread, so the manager's (GUI) thread never stalls
+    // on storage I/O. Started with the first autoSync, stopped by close().
+    void scheduleBackgroundSync();
+    void stopWorker();
+    QThread *worker = nullptr;
+    QObject *workerContext = nullptr;
+    std::atomic<bool> backgroundSyncQueued{false};
 };
 
 } // namespace PersistVar

@@ -43,6 +43,8 @@ public:
     Result<void> close() override;
     QList<Error> saveBatch(const QList<StorageWrite> &writes) override;
     Result<QStringList> keys() override;
+    Result<void> startWatching(QObject *context, ChangeCallback callback) override;
+    void stopWatching() override;
     QString description() const override;
 
 private:

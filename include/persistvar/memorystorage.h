@@ -37,6 +37,8 @@ public:
     QList<Error> saveBatch(const QList<StorageWrite> &writes) override;
     Result<QHash<QString, QByteArray>> loadAll() override;
     Result<QStringList> keys() override;
+    Result<void> startWatching(QObject *context, ChangeCallback callback) override;
+    void stopWatching() override;
     QString description() const override;
 
 private:

@@ -7,9 +7,11 @@
 #include <QtCore/QByteArray>
 #include <QtCore/QHash>
 #include <QtCore/QList>
+#include <QtCore/QObject>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -100,6 +102,32 @@ public:
     /*! Returns the stored keys, or ErrorCode::NotSupported (the default). */
     virtual Result<QStringList> keys();
 
+    /*!
+     * Called by a watching storage when other writers changed keys: \a keys lists them, or is
+     * empty when the backend cannot tell which keys changed (then every variable is reloaded).
+     * Reporting too much is harmless: VarManager compares with what it last saw, so a process
+     * is never told about its own writes as if they were foreign.
+     */
+    using ChangeCallback = std::function<void(const QStringList &keys)>;
+
+    /*!
+     * Starts reporting changes made by other processes, managers or hosts. \a callback runs in
+     * \a context's thread (which needs an event loop) until stopWatching() or close(). Returns
+     * ErrorCode::NotSupported (the default) when the backend cannot watch.
+     */
+    virtual Result<void> startWatching(QObject *context, ChangeCallback callback);
+
+    /*! Stops reporting changes. Harmless when not watching. */
+    virtual void stopWatching();
+
+    /*!
+     * True (the default) when every member may be called from any thread (one at a time).
+     * VarManager then writes autoSync batches on a background thread. A backend bound to one
+     * thread (a QSettings object the application owns) returns false and is synced in the
+     * manager's thread.
+     */
+    virtual bool isSafeFromAnyThread() const;
+
     /*! A short description for logs and messages, without credentials (e.g. "file:/tmp/x"). */
     virtual QString description() const;
 };
@@ -110,7 +138,8 @@ public:
  * | name | store |
  * |---|---|
  * | (empty) | the embedded default in QStandardPaths::AppDataLocation |
- * | \c memory: | a MemoryStorage, gone when closed |
+ * | \c memory: | a private MemoryStorage, gone when closed |
+ * | \c memory:NAME | a MemoryStorage shared by name within the process |
  * | \c file:/dir | a FileStorage, one file per key in \c /dir |
  *
  * Later backends add their own schemes. A malformed or unknown name is

@@ -120,7 +120,10 @@ protected:
 
     // Unknown: the stored value could not be read (I/O error); a write then is unconditional.
     enum class StoredState : quint8 { Absent, Present, Undecodable, Unknown };
-    enum class AdoptMode : quint8 { KeepLocalChanges, TakeStored };
+    // KeepLocalChanges: a dirty variable keeps its value but learns what is stored.
+    // TakeStored: the stored value replaces the local one. IfClean: a dirty variable ignores the
+    // stored value entirely, so the next compare-and-swap still detects the conflict.
+    enum class AdoptMode : quint8 { KeepLocalChanges, TakeStored, IfClean };
 
     // Called by the manager. Each takes the lock itself; none does I/O.
     virtual bool takeSnapshot(Snapshot *snapshot) const = 0;
@@ -131,6 +134,8 @@ protected:
     virtual bool adoptStored(const std::optional<QByteArray> &bytes, AdoptMode mode,
                              bool *valueChanged) = 0;
     virtual void resetToDefaultLazy(bool *valueChanged) = 0;
+    // Decodes stored bytes as this variable's type, for conflict reports; invalid if undecodable.
+    virtual QVariant decodeToVariant(const QByteArray &bytes) const = 0;
 
     // Holds the manager's I/O lock: one storage call at a time, in the order values changed.
     class PERSISTVAR_EXPORT IoLocker
@@ -141,7 +146,7 @@ protected:
         Q_DISABLE_COPY_MOVE(IoLocker)
 
     private:
-        QMutex *m_mutex;
+        QRecursiveMutex *m_mutex;
     };
 
     /*! How often update() runs its transform before it gives up with ErrorCode::Conflict. */
@@ -508,9 +513,11 @@ private:
             }
         }
         QMutexLocker lock(&m_mutex);
+        *valueChanged = false;
+        if (m_dirty && mode == AdoptMode::IfClean)
+            return ok;
         m_storedState = state;
         m_stored = decoded;
-        *valueChanged = false;
         if (!m_dirty || mode == AdoptMode::TakeStored) {
             m_dirty = false;
             if (!Equality<T>::equal(m_value, decoded)) {
@@ -525,6 +532,14 @@ private:
                                                        : true);
         }
         return ok;
+    }
+
+    QVariant decodeToVariant(const QByteArray &bytes) const override
+    {
+        T decoded{};
+        if (!decode(bytes, &decoded))
+            return QVariant();
+        return QVariant::fromValue(decoded);
     }
 
     void resetToDefaultLazy(bool *valueChanged) override

@@ -17,6 +17,26 @@ namespace PersistVar {
 class VarManagerPrivate;
 
 /*!
+ * What a sync does when another writer changed a key that also has a local, unsynced value.
+ */
+enum class ConflictPolicy {
+    /*!
+     * The default: compare-and-swap refuses the write, the variable keeps its local value
+     * (still dirty, no longer synced), and VarManager::conflictDetected() offers both values.
+     * The application calls VarManager::resolveConflict() to keep one. Nothing is lost silently.
+     */
+    Ask,
+    /*! The local value is written over the other writer's (last writer wins). */
+    LastWriterWins,
+};
+
+/*! How VarManager::resolveConflict() settles a conflict. */
+enum class ConflictResolution {
+    KeepLocal,  //!< Write the local value over the stored one with the next sync.
+    TakeStored, //!< Drop the local value and take what is stored.
+};
+
+/*!
  * \brief Hands out one shared Var<T> per key and writes dirty values to its Storage.
  *
  * \code
@@ -123,9 +143,41 @@ public:
     /*! The storage; owned by the manager. Calls on it bypass the variables. */
     Storage *storage() const;
 
+    /*!
+     * Starts following changes that other processes, managers or hosts make to the store, where
+     * the backend can (see Storage::startWatching()): changed variables reload and emit
+     * VarNotifier::valueChanged. Watching starts by itself when the first variable gets a
+     * notifier (someone observes it). Must be called in the manager's thread, which needs an
+     * event loop. Returns ErrorCode::NotSupported for backends that cannot watch.
+     */
+    Result<void> startWatching();
+    /*! Stops following foreign changes. */
+    void stopWatching();
+    /*! True while foreign changes are followed. */
+    bool isWatching() const;
+
+    /*! The policy for a local unsynced value whose key another writer changed. */
+    ConflictPolicy conflictPolicy() const;
+    void setConflictPolicy(ConflictPolicy policy);
+
+    /*!
+     * Settles the conflict reported by conflictDetected() for \a key. Returns InvalidKey when
+     * \a key has no open conflict.
+     */
+    Result<void> resolveConflict(const QString &key, ConflictResolution resolution);
+    /*! The keys with an open conflict. */
+    QStringList conflictingKeys() const;
+
 Q_SIGNALS:
     /*! A background operation (autoSync, quitting, a sync) failed for the key in \a error. */
     void errorOccurred(const PersistVar::Error &error);
+    /*!
+     * Another writer changed \a key while this process had an unsynced value for it. Both values
+     * are offered; the variable keeps \a localValue and is not synced until resolveConflict().
+     * With ConflictPolicy::LastWriterWins this is never emitted.
+     */
+    void conflictDetected(const QString &key, const QVariant &localValue,
+                          const QVariant &storedValue);
     /*! A sync wrote \a count values. */
     void synced(int count);
     void autoSyncIntervalChanged();

@@ -8,6 +8,8 @@
 #include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
+#include <QtCore/QFileSystemWatcher>
+#include <QtCore/QPointer>
 #include <QtCore/QLockFile>
 #include <QtCore/QMutex>
 #include <QtCore/QSaveFile>
@@ -15,6 +17,7 @@
 
 #ifdef Q_OS_UNIX
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -74,9 +77,102 @@ void syncDirectory(const QString &path)
 }
 } // namespace
 
+// What identifies one version of a file: QSaveFile renames a new file in, so the inode changes
+// with every write even when size and modification time (coarse on some file systems) do not.
+struct FileVersion
+{
+    qint64 inode = 0;
+    qint64 size = 0;
+    qint64 modifiedNs = 0;
+    friend bool operator==(const FileVersion &a, const FileVersion &b)
+    {
+        return a.inode == b.inode && a.size == b.size && a.modifiedNs == b.modifiedNs;
+    }
+};
+
+FileVersion fileVersion(const QString &path)
+{
+    FileVersion version;
+#ifdef Q_OS_UNIX
+    struct stat info;
+    if (::stat(QFile::encodeName(path).constData(), &info) == 0) {
+        version.inode = qint64(info.st_ino);
+        version.size = qint64(info.st_size);
+        version.modifiedNs = qint64(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+    }
+#else
+    const QFileInfo fileInfo(path);
+    version.size = fileInfo.size();
+    version.modifiedNs = fileInfo.lastModified().toMSecsSinceEpoch() * 1000000;
+#endif
+    return version;
+}
+
 class FileStoragePrivate
 {
 public:
+    // Watching: the directory's files as last seen, and the watcher in the context's thread.
+    QPointer<QFileSystemWatcher> watcher;
+    QHash<QString, FileVersion> seenVersions; // file name -> version; only the watcher's thread
+    QHash<QString, QString> seenKeys;         // file name -> key
+
+    // The key a file holds: decoded from a readable name, read from a hashed file's header.
+    QString keyForFile(const QString &fileName) const
+    {
+        if (fileName.startsWith(QLatin1String("k_"))) {
+            QByteArray utf8;
+            const QString body = fileName.mid(2);
+            for (qsizetype i = 0; i < body.size(); ++i) {
+                if (body.at(i) == QLatin1Char('_') && i + 2 < body.size()) {
+                    bool ok = false;
+                    const int byte = body.mid(i + 1, 2).toInt(&ok, 16);
+                    if (!ok)
+                        return QString();
+                    utf8.append(char(byte));
+                    i += 2;
+                } else {
+                    utf8.append(body.at(i).toLatin1());
+                }
+            }
+            return QString::fromUtf8(utf8);
+        }
+        QFile file(pathFor(fileName));
+        if (!file.open(QIODevice::ReadOnly))
+            return QString();
+        QString key;
+        valueFromFile(file.readAll(), &key);
+        return key;
+    }
+
+    // Compares the directory with what was last seen; returns the keys whose files changed.
+    QStringList rescan()
+    {
+        QHash<QString, FileVersion> now;
+        const QStringList names = QDir(directory).entryList(
+            {QStringLiteral("k_*"), QStringLiteral("h_*")}, QDir::Files | QDir::Hidden);
+        for (const QString &name : names)
+            now.insert(name, fileVersion(pathFor(name)));
+        QStringList changed;
+        for (auto it = now.cbegin(); it != now.cend(); ++it) {
+            const auto seen = seenVersions.constFind(it.key());
+            if (seen != seenVersions.cend() && *seen == it.value())
+                continue;
+            QString key = seenKeys.value(it.key());
+            if (key.isEmpty())
+                key = keyForFile(it.key());
+            if (key.isEmpty())
+                continue;
+            seenKeys.insert(it.key(), key);
+            changed.append(key);
+        }
+        for (auto it = seenVersions.cbegin(); it != seenVersions.cend(); ++it) {
+            if (!now.contains(it.key()) && seenKeys.contains(it.key()))
+                changed.append(seenKeys.take(it.key()));
+        }
+        seenVersions = std::move(now);
+        return changed;
+    }
+
     QString directory;
     QMutex mutex; // threads of this process; QLockFile guards against other processes
     bool closed = false;
@@ -236,7 +332,10 @@ FileStorage::FileStorage(const QString &directory)
     d->directory = QDir::cleanPath(QDir(directory).absolutePath());
 }
 
-FileStorage::~FileStorage() = default;
+FileStorage::~FileStorage()
+{
+    stopWatching();
+}
 
 QString FileStorage::directory() const
 {
@@ -280,6 +379,7 @@ Result<void> FileStorage::remove(const QString &key)
 
 Result<void> FileStorage::close()
 {
+    stopWatching();
     QMutexLocker lock(&d->mutex);
     d->closed = true;
     return {};
@@ -324,6 +424,36 @@ Result<QStringList> FileStorage::keys()
     }
     result.sort();
     return result;
+}
+
+Result<void> FileStorage::startWatching(QObject *context, ChangeCallback callback)
+{
+    {
+        QMutexLocker lock(&d->mutex);
+        if (d->closed)
+            return Error(ErrorCode::Closed, QString(), QStringLiteral("the file store is closed"));
+        if (Error e = d->ensureDirectory(); e.isError())
+            return e;
+    }
+    stopWatching();
+    d->rescan(); // what exists now is not a change
+    // inotify (or the platform's equivalent) tells when a file is renamed into the directory;
+    // rescan() finds which. Our own writes are reported too: VarManager compares and ignores them.
+    auto *watcher = new QFileSystemWatcher(QStringList{d->directory}, context);
+    QObject::connect(watcher, &QFileSystemWatcher::directoryChanged, watcher,
+                     [this, callback = std::move(callback)] {
+                         const QStringList keys = d->rescan();
+                         if (!keys.isEmpty())
+                             callback(keys);
+                     });
+    d->watcher = watcher;
+    return {};
+}
+
+void FileStorage::stopWatching()
+{
+    delete d->watcher.data();
+    d->watcher = nullptr;
 }
 
 QString FileStorage::description() const

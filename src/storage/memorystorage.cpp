@@ -2,15 +2,38 @@
 #include <persistvar/memorystorage.h>
 
 #include <QtCore/QMutex>
+#include <QtCore/QPointer>
 
 namespace PersistVar {
 
 namespace {
+struct Watcher
+{
+    const void *owner;
+    QPointer<QObject> context;
+    Storage::ChangeCallback callback;
+};
+
 struct SharedValues
 {
     QMutex mutex;
     QHash<QString, QByteArray> values;
+    QList<Watcher> watchers; // guarded by mutex
 };
+
+// Tells every other watching MemoryStorage on the same values; called without the lock.
+void notifyOthers(const QList<Watcher> &watchers, const void *writer, const QStringList &keys)
+{
+    if (keys.isEmpty())
+        return;
+    for (const Watcher &watcher : watchers) {
+        if (watcher.owner == writer || !watcher.context)
+            continue;
+        QMetaObject::invokeMethod(
+            watcher.context.data(), [callback = watcher.callback, keys] { callback(keys); },
+            Qt::QueuedConnection);
+    }
+}
 
 // Named stores live as long as the process, like SQLite's named in-memory databases, so two
 // managers (or a manager reopened) can share one.
@@ -80,7 +103,10 @@ MemoryStorage::MemoryStorage(const QString &sharedName)
 {
 }
 
-MemoryStorage::~MemoryStorage() = default;
+MemoryStorage::~MemoryStorage()
+{
+    stopWatching();
+}
 
 Result<QByteArray> MemoryStorage::load(const QString &key)
 {
@@ -96,22 +122,17 @@ Result<QByteArray> MemoryStorage::load(const QString &key)
 Result<void> MemoryStorage::save(const QString &key, const QByteArray &newValue,
                                  const std::optional<QByteArray> &oldValue)
 {
-    QMutexLocker lock(&d->mutex);
-    if (oldValue && *oldValue == newValue && !d->closed && d->values.value(key) == newValue)
-        return {};
-    return d->saveLocked(key, newValue, oldValue, true);
+    return saveBatch({StorageWrite{key, newValue, oldValue, true}}).constFirst();
 }
 
 Result<void> MemoryStorage::saveUnconditionally(const QString &key, const QByteArray &newValue)
 {
-    QMutexLocker lock(&d->mutex);
-    return d->saveLocked(key, newValue, std::nullopt, false);
+    return saveBatch({StorageWrite{key, newValue, std::nullopt, false}}).constFirst();
 }
 
 Result<void> MemoryStorage::remove(const QString &key)
 {
-    QMutexLocker lock(&d->mutex);
-    return d->saveLocked(key, std::nullopt, std::nullopt, false);
+    return saveBatch({StorageWrite{key, std::nullopt, std::nullopt, false}}).constFirst();
 }
 
 Result<void> MemoryStorage::close()
@@ -119,6 +140,7 @@ Result<void> MemoryStorage::close()
     QMutexLocker lock(&d->mutex);
     // A private store is gone when closed; a named one stays for the next opener.
     d->closed = true;
+    d->shared->watchers.removeIf([this](const Watcher &w) { return w.owner == d.get(); });
     if (d->name.isEmpty())
         d->values.clear();
     return {};
@@ -126,13 +148,41 @@ Result<void> MemoryStorage::close()
 
 QList<Error> MemoryStorage::saveBatch(const QList<StorageWrite> &writes)
 {
-    QMutexLocker lock(&d->mutex);
     QList<Error> errors;
     errors.reserve(writes.size());
-    for (const StorageWrite &write : writes)
-        errors.append(
-            d->saveLocked(write.key, write.newValue, write.oldValue, write.compareOldValue));
+    QStringList changed;
+    QList<Watcher> watchers;
+    {
+        QMutexLocker lock(&d->mutex);
+        for (const StorageWrite &write : writes) {
+            const bool skip = write.newValue && d->values.value(write.key) == *write.newValue
+                && d->values.contains(write.key);
+            Error error =
+                d->saveLocked(write.key, write.newValue, write.oldValue, write.compareOldValue);
+            if (!error.isError() && !skip)
+                changed.append(write.key);
+            errors.append(std::move(error));
+        }
+        if (!changed.isEmpty())
+            watchers = d->shared->watchers;
+    }
+    notifyOthers(watchers, d.get(), changed);
     return errors;
+}
+
+Result<void> MemoryStorage::startWatching(QObject *context, ChangeCallback callback)
+{
+    QMutexLocker lock(&d->mutex);
+    if (d->closed)
+        return d->closedError(QString());
+    d->shared->watchers.append(Watcher{d.get(), context, std::move(callback)});
+    return {};
+}
+
+void MemoryStorage::stopWatching()
+{
+    QMutexLocker lock(&d->mutex);
+    d->shared->watchers.removeIf([this](const Watcher &w) { return w.owner == d.get(); });
 }
 
 Result<QHash<QString, QByteArray>> MemoryStorage::loadAll()

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// Live changes: a value changed by another process (or manager) shows up here, and a local
+// unsynced value that collides with it is never lost silently.
+#include "testbackends.h"
+
+#include <persistvar/varmanager.h>
+
+#include <QtCore/QProcess>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace PersistVar;
+
+namespace {
+// Generous for CI; the benchmark measures the real latency.
+constexpr int ChangeTimeoutMs = 15000;
+
+bool runWorker(const QString &store, const QStringList &args, QByteArray *errors = nullptr)
+{
+    QProcess worker;
+    worker.start(QStringLiteral(PVWORKER_PATH), QStringList{store} + args);
+    if (!worker.waitForFinished(60000))
+        return false;
+    if (errors)
+        *errors = worker.readAllStandardError();
+    return worker.exitStatus() == QProcess::NormalExit && worker.exitCode() == 0;
+}
+} // namespace
+
+class TestLiveChanges : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { TestBackends::initHermetic(); }
+
+    void foreignChangeIsObserved_data()
+    {
+        QTest::addColumn<QString>("backend");
+        TestBackends::forEach([](const QString &b) { QTest::newRow(qPrintable(b)) << b; });
+    }
+
+    // Process B (this test) observes process A's change, or, for the in-process memory
+    // store, a second manager's change.
+    void foreignChangeIsObserved()
+    {
+        QFETCH(QString, backend);
+        TestBackends::Store store(backend);
+        PERSISTVAR_REQUIRE_STORE(store);
+        auto manager = store.openManager();
+        QVERIFY(manager);
+        Var<int> *var = manager->var<int>(QStringLiteral("shared/value"), 0).value();
+        QSignalSpy changed(var->notifier(), &VarNotifier::valueChanged);
+        QVERIFY2(manager->startWatching().isOk(), "the backend must support watching");
+        QVERIFY(manager->isWatching());
+
+        if (backend == QLatin1String("memory")) {
+            auto other = store.openManager();
+            QVERIFY(other->var<int>(QStringLiteral("shared/value"), 0).value()->set(41).isOk());
+        } else {
+            QByteArray errors;
+            QVERIFY2(runWorker(store.name(),
+                               {QStringLiteral("set"), QStringLiteral("shared/value"),
+                                QStringLiteral("41")},
+                               &errors),
+                     errors.constData());
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(var->get(), 41, ChangeTimeoutMs);
+        QCOMPARE(changed.count(), 1);
+        QVERIFY(!var->isDirty());
+
+        // Our own writes are not reported back as foreign changes.
+        changed.clear();
+        QVERIFY(var->set(42).isOk());
+        QCOMPARE(changed.count(), 1);
+        QTest::qWait(backend == QLatin1String("memory") ? 50 : 600);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(var->get(), 42);
+    }
+
+    void conflictWithDirtyLocalValue_data()
+    {
+        QTest::addColumn<QString>("backend");
+        TestBackends::forEach([](const QString &b) { QTest::newRow(qPrintable(b)) << b; });
+    }
+
+    void conflictWithDirtyLocalValue()
+    {
+        QFETCH(QString, backend);
+        TestBackends::Store store(backend);
+        PERSISTVAR_REQUIRE_STORE(store);
+        auto mine = store.openManager();
+        auto theirs = store.openManager();
+        QVERIFY(mine && theirs);
+        Var<QString> *local = mine->var<QString>(QStringLiteral("title"), QString()).value();
+        QVERIFY(local->set(QStringLiteral("base")).isOk());
+        Var<QString> *remote = theirs->var<QString>(QStringLiteral("title"), QString()).value();
+        QCOMPARE(remote->get(), QStringLiteral("base"));
+
+        QVERIFY(local->setLazy(QStringLiteral("mine")).isOk());
+        QVERIFY(remote->set(QStringLiteral("theirs")).isOk());
+
+        QSignalSpy conflicts(mine.get(), &VarManager::conflictDetected);
+        const Result<void> synced = mine->sync();
+        QCOMPARE(synced.errorCode(), ErrorCode::Conflict);
+        QCOMPARE(conflicts.count(), 1);
+        QCOMPARE(conflicts.at(0).at(0).toString(), QStringLiteral("title"));
+        QCOMPARE(conflicts.at(0).at(1).toString(), QStringLiteral("mine"));
+        QCOMPARE(conflicts.at(0).at(2).toString(), QStringLiteral("theirs"));
+        QCOMPARE(mine->conflictingKeys(), QStringList{QStringLiteral("title")});
+
+        // Until resolved, neither value is lost: ours in memory, theirs in the store.
+        QVERIFY(mine->sync().isOk()); // the conflicted key waits; nothing else to write
+        QCOMPARE(local->get(), QStringLiteral("mine"));
+        QVERIFY(local->isDirty());
+        {
+            auto reader = store.openStorage();
+            QString stored;
+            QVERIFY(decode(reader->load(QStringLiteral("title")).value(), &stored));
+            QCOMPARE(stored, QStringLiteral("theirs"));
+        }
+
+        // Keep mine: the next sync writes it over theirs.
+        QVERIFY(mine->resolveConflict(QStringLiteral("title"), ConflictResolution::KeepLocal)
+                    .isOk());
+        QVERIFY(mine->sync().isOk());
+        {
+            auto reader = store.openStorage();
+            QString stored;
+            QVERIFY(decode(reader->load(QStringLiteral("title")).value(), &stored));
+            QCOMPARE(stored, QStringLiteral("mine"));
+        }
+
+        // Take theirs: the local value is dropped.
+        QVERIFY(remote->update([](const QString &) {
+                          return std::pair(QStringLiteral("theirs again"), true);
+                      })
+                    .isOk());
+        QVERIFY(local->setLazy(QStringLiteral("mine again")).isOk());
+        QCOMPARE(mine->sync().errorCode(), ErrorCode::Conflict);
+        QVERIFY(mine->resolveConflict(QStringLiteral("title"), ConflictResolution::TakeStored)
+                    .isOk());
+        QCOMPARE(local->get(), QStringLiteral("theirs again"));
+        QVERIFY(!local->isDirty());
+        QVERIFY(mine->conflictingKeys().isEmpty());
+    }
+
+    void lastWriterWins()
+    {
+        TestBackends::Store store(QStringLiteral("memory"));
+        auto mine = store.openManager();
+        auto theirs = store.openManager();
+        mine->setConflictPolicy(ConflictPolicy::LastWriterWins);
+        Var<int> *local = mine->var<int>(QStringLiteral("n"), 0).value();
+        QVERIFY(local->setLazy(1).isOk());
+        QVERIFY(theirs->var<int>(QStringLiteral("n"), 0).value()->set(2).isOk());
+        QSignalSpy conflicts(mine.get(), &VarManager::conflictDetected);
+        QVERIFY(mine->sync().isOk());
+        QCOMPARE(conflicts.count(), 0);
+        int stored = 0;
+        QVERIFY(decode(store.openStorage()->load(QStringLiteral("n")).value(), &stored));
+        QCOMPARE(stored, 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLiveChanges)
+#include "tst_livechanges.moc"
