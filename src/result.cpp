@@ -26,6 +26,8 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("InvalidArgument");
     case ErrorCode::NotSupported:
         return QStringLiteral("NotSupported");
+    case ErrorCode::Locked:
+        return QStringLiteral("Locked");
     }
     return QStringLiteral("Unknown");
 }

@@ -8,6 +8,9 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
 #include <QtCore/QStandardPaths>
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QThread>
 #include <QtCore/QUrl>
 
 namespace PersistVar {
@@ -128,6 +131,41 @@ QString redactStoreName(const QString &name)
         return url.toString();
     }
     return name;
+}
+
+bool lockWithin(QLockFile &lock, std::chrono::milliseconds timeout)
+{
+    QDeadlineTimer deadline(timeout);
+    int sleepUs = 200;
+    forever {
+        if (lock.tryLock(0))
+            return true;
+        if (lock.error() != QLockFile::LockFailedError || deadline.hasExpired())
+            return false;
+        QThread::usleep(sleepUs + QRandomGenerator::global()->bounded(sleepUs));
+        sleepUs = qMin(sleepUs * 2, 5000);
+    }
+}
+
+QString lockFailureReason(const QLockFile &lock)
+{
+    switch (lock.error()) {
+    case QLockFile::NoError:
+        return QStringLiteral("no error");
+    case QLockFile::LockFailedError: {
+        qint64 pid = 0;
+        QString hostname;
+        QString application;
+        if (lock.getLockInfo(&pid, &hostname, &application))
+            return QStringLiteral("held by process %1 (%2) on %3").arg(pid).arg(application, hostname);
+        return QStringLiteral("held by another process");
+    }
+    case QLockFile::PermissionError:
+        return QStringLiteral("no permission to create the lock file");
+    case QLockFile::UnknownError:
+        break;
+    }
+    return QStringLiteral("the lock file could not be created");
 }
 
 QString localPathFromStoreName(const QString &rest)

@@ -50,7 +50,7 @@ Result<void> VarBase::sync()
 
 Result<void> VarBase::reset()
 {
-    if (Result<void> r = checkOpen(); !r.isOk())
+    if (Result<void> r = checkWritable(); !r.isOk())
         return r;
     bool changed = false;
     resetToDefaultLazy(&changed);
@@ -107,6 +107,14 @@ Result<void> VarBase::checkOpen() const
     if (m_manager->d->closed.load(std::memory_order_acquire))
         return Error(ErrorCode::Closed, m_key, QStringLiteral("the variable's manager is closed"));
     return {};
+}
+
+Result<void> VarBase::checkWritable() const
+{
+    if (m_locked)
+        return Error(ErrorCode::Locked, m_key,
+                     QStringLiteral("the key is locked by a read-only layer and cannot change"));
+    return checkOpen();
 }
 
 Result<void> VarBase::writeNow()

@@ -161,6 +161,8 @@ void VarManagerPrivate::onStorageChanged(const QStringList &keys)
     }
     QMutexLocker io(&ioMutex);
     for (VarBase *var : std::as_const(targets)) {
+        if (var->isLocked())
+            continue; // a layer decides its value
         // A dirty variable keeps what it believes is stored, so the next compare-and-swap
         // detects the conflict instead of silently writing over the other writer's value.
         const Result<void> r = reloadLocked(var, VarBase::AdoptMode::IfClean);
@@ -396,8 +398,30 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         }
 
         var = factory(this, key, defaultValue);
+        var->m_writeDefaults = d->defaultsPolicy.load() == DefaultsPolicy::WrittenWhenSet;
+        // Read-only layers supply the default, and may lock the key to their value.
+        bool locked = false;
+        if (const std::optional<QByteArray> layered = d->layerValue(key, &locked)) {
+            if (!var->adoptDefault(*layered))
+                error = Error(ErrorCode::DecodeFailed, key,
+                              QStringLiteral("a read-only layer's value is not a valid %1; "
+                                             "using the default given in the code")
+                                  .arg(QString::fromLatin1(type.name())));
+        }
+        var->m_locked = locked;
         std::optional<QByteArray> bytes;
         bool known = true;
+        if (locked) {
+            // The user's stored value (if any) is left alone but not used.
+            bool changed = false;
+            var->adoptStored(std::nullopt, VarBase::AdoptMode::TakeStored, &changed);
+            d->vars.insert(key, var);
+            if (error.isError()) {
+                registry.unlock();
+                d->report(error, false);
+            }
+            return Result<VarBase *>(var, error);
+        }
         {
             QMutexLocker io(&d->ioMutex);
             if (!d->storage)

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <optional>
+#include <vector>
 
 namespace PersistVar {
 
@@ -65,6 +66,19 @@ public:
     std::atomic<ConflictPolicy> conflictPolicy{ConflictPolicy::Ask};
     mutable QMutex conflictMutex;
     QSet<VarBase *> conflicted;
+
+    // Layers, defaults, groups.
+    struct Layer
+    {
+        std::unique_ptr<Storage> storage;
+        QStringList locked; // keys, or "group/*" prefixes
+    };
+    std::vector<Layer> layers; // guarded by registryMutex
+    // After a group removal: the variable serves its default again. ioMutex held.
+    void forgetStored(VarBase *var);
+    std::atomic<DefaultsPolicy> defaultsPolicy{DefaultsPolicy::NotWritten};
+    // The first layer's bytes for key, and whether some layer locks it.
+    std::optional<QByteArray> layerValue(const QString &key, bool *locked) const;
 
     std::atomic<bool> closed{false};
     QTimer *timer = nullptr;

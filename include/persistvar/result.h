@@ -28,6 +28,7 @@ enum class ErrorCode {
     InvalidKey,   //!< The key is empty or otherwise unusable.
     InvalidArgument, //!< A store name, table name or other argument is malformed.
     NotSupported, //!< The backend does not implement this operation.
+    Locked,       //!< A read-only layer locks the key: the value cannot be changed.
 };
 
 /*!

@@ -74,11 +74,18 @@ public:
     bool isDirty() const;
 
     /*!
-     * True when no value of the user's is stored, so the default is in effect. Note that a value
-     * equal to the default is never stored (see VarManager), so this is also true after setting
-     * the default explicitly.
+     * True when no value of the user's is stored, so the default (from the code or from a
+     * read-only layer, see VarManager::addLayer()) is in effect. Unless the manager's
+     * DefaultsPolicy says otherwise, a value equal to the default is not stored, so this is also
+     * true after setting the default explicitly.
      */
     bool isDefault() const;
+
+    /*!
+     * True when a read-only layer locks this key (like KConfig's immutable entries): the value
+     * comes from the layer and every write returns ErrorCode::Locked.
+     */
+    bool isLocked() const { return m_locked; }
 
     /*!
      * Writes this variable now if it is dirty; does nothing (and no I/O) when it is clean.
@@ -116,6 +123,7 @@ protected:
         std::optional<QByteArray> oldBytes; // nullopt: believed absent
         bool compareOldValue = true;        // false when what is stored could not be read
         quint32 generation = 0;
+        bool resetPending = false; // reset(): remove even when defaults are written
     };
 
     // Unknown: the stored value could not be read (I/O error); a write then is unconditional.
@@ -136,6 +144,8 @@ protected:
     virtual void resetToDefaultLazy(bool *valueChanged) = 0;
     // Decodes stored bytes as this variable's type, for conflict reports; invalid if undecodable.
     virtual QVariant decodeToVariant(const QByteArray &bytes) const = 0;
+    // Takes a default supplied by a read-only layer; false when it does not decode.
+    virtual bool adoptDefault(const QByteArray &bytes) = 0;
 
     // Holds the manager's I/O lock: one storage call at a time, in the order values changed.
     class PERSISTVAR_EXPORT IoLocker
@@ -164,6 +174,7 @@ protected:
     void enqueueDirty();
     void emitValueChanged();
     Result<void> checkOpen() const;
+    Result<void> checkWritable() const; // open and not locked
     Result<void> writeNow();
     std::optional<QByteArray> undecodableBytes() const;
 
@@ -171,7 +182,11 @@ protected:
     quint32 m_generation = 0;
     bool m_dirty = false;
     bool m_queued = false; // in the manager's dirty list
+    bool m_resetPending = false;
     StoredState m_storedState = StoredState::Absent;
+    // Set once before the variable is handed out, read-only afterwards.
+    bool m_locked = false;
+    bool m_writeDefaults = false;
 
 private:
     friend class VarManager;
@@ -248,7 +263,10 @@ public:
                                 [this, fn = std::move(fn)]() { fn(get()); });
     }
 
-    /*! The default given when the variable was created. */
+    /*!
+     * The default: the one given when the variable was created, or the value of a read-only
+     * layer (VarManager::addLayer()) that has this key.
+     */
     T defaultValue() const { return m_default; }
 
     /*!
@@ -258,7 +276,7 @@ public:
      */
     Result<void> set(const T &value)
     {
-        if (Result<void> r = checkOpen(); !r.isOk())
+        if (Result<void> r = checkWritable(); !r.isOk())
             return r;
         setInMemory(value);
         return writeNow();
@@ -271,7 +289,7 @@ public:
      */
     Result<void> setLazy(const T &value)
     {
-        if (Result<void> r = checkOpen(); !r.isOk())
+        if (Result<void> r = checkWritable(); !r.isOk())
             return r;
         setInMemory(value);
         return {};
@@ -287,7 +305,7 @@ public:
     template <typename Fn>
     Result<void> update(Fn &&fn)
     {
-        if (Result<void> r = checkOpen(); !r.isOk())
+        if (Result<void> r = checkWritable(); !r.isOk())
             return r;
         // The manager's I/O lock is held for the whole read-transform-write, so updates from
         // threads of this process never conflict with each other; only other writers of the
@@ -322,7 +340,7 @@ public:
                         ++m_generation;
                         m_dirty = false;
                     } else {
-                        m_dirty = !Equality<T>::equal(m_value, m_stored);
+                        m_dirty = !matchesStoredLocked();
                     }
                 }
                 if (changed)
@@ -345,7 +363,7 @@ public:
     template <typename Fn>
     Result<bool> updateLazy(Fn &&fn)
     {
-        if (Result<void> r = checkOpen(); !r.isOk())
+        if (Result<void> r = checkWritable(); !r.isOk())
             return r.error();
         bool changed = false;
         bool enqueue = false;
@@ -399,13 +417,28 @@ private:
     {
     }
 
+    // Whether the value in memory is what storage holds, so there is nothing to write.
+    bool matchesStoredLocked() const
+    {
+        switch (m_storedState) {
+        case StoredState::Present:
+            return Equality<T>::equal(m_value, m_stored);
+        case StoredState::Absent:
+            // The default is in effect; an explicit default is written only when asked for.
+            return Equality<T>::equal(m_value, m_default) && (!m_writeDefaults || m_resetPending);
+        case StoredState::Undecodable:
+        case StoredState::Unknown:
+            break;
+        }
+        return false;
+    }
+
     // Marks the variable dirty after a change; returns whether it must join the dirty list.
     bool touchLocked()
     {
         ++m_generation;
-        m_dirty = !(m_storedState == StoredState::Present ? Equality<T>::equal(m_value, m_stored)
-                    : m_storedState == StoredState::Absent ? Equality<T>::equal(m_value, m_default)
-                                                           : false);
+        m_resetPending = false;
+        m_dirty = !matchesStoredLocked();
         if (m_dirty && !m_queued) {
             m_queued = true;
             return true;
@@ -439,8 +472,9 @@ private:
     void fillSnapshot(const T &value, const T &stored, StoredState storedState,
                       Snapshot *snapshot) const
     {
-        // A value equal to the default is not stored: defaults can change in a later version.
-        if (Equality<T>::equal(value, m_default))
+        // A value equal to the default is not stored (unless the manager's DefaultsPolicy asks
+        // for it): defaults can then change in a later version of the application.
+        if (snapshot->resetPending || (!m_writeDefaults && Equality<T>::equal(value, m_default)))
             snapshot->newBytes.reset();
         else
             snapshot->newBytes = encode(value);
@@ -466,6 +500,7 @@ private:
             stored = m_stored;
             storedState = m_storedState;
             snapshot->generation = m_generation;
+            snapshot->resetPending = m_resetPending;
         }
         // Encoding happens outside the lock, so readers never wait for it.
         fillSnapshot(value, stored, storedState, snapshot);
@@ -477,6 +512,7 @@ private:
         QMutexLocker lock(&m_mutex);
         if (snapshot.generation == m_generation) {
             m_dirty = false;
+            m_resetPending = false;
             if (snapshot.newBytes) {
                 m_stored = m_value;
                 m_storedState = StoredState::Present;
@@ -493,8 +529,7 @@ private:
             m_stored = m_default;
             m_storedState = StoredState::Absent;
         }
-        m_dirty = !(m_storedState == StoredState::Present ? Equality<T>::equal(m_value, m_stored)
-                                                           : Equality<T>::equal(m_value, m_default));
+        m_dirty = !matchesStoredLocked();
     }
 
     bool adoptStored(const std::optional<QByteArray> &bytes, AdoptMode mode,
@@ -527,11 +562,24 @@ private:
             }
         } else {
             // Keep the local value; it is clean again if it now matches what is stored.
-            m_dirty = !(state == StoredState::Present ? Equality<T>::equal(m_value, m_stored)
-                        : state == StoredState::Absent ? Equality<T>::equal(m_value, m_default)
-                                                       : true);
+            m_dirty = !matchesStoredLocked();
         }
         return ok;
+    }
+
+    bool adoptDefault(const QByteArray &bytes) override
+    {
+        T decoded{};
+        if (!decode(bytes, &decoded))
+            return false;
+        QMutexLocker lock(&m_mutex);
+        const bool followsDefault = !m_dirty && m_storedState == StoredState::Absent;
+        m_default = decoded;
+        if (followsDefault) {
+            m_value = m_default;
+            m_stored = m_default;
+        }
+        return true;
     }
 
     QVariant decodeToVariant(const QByteArray &bytes) const override
@@ -549,6 +597,7 @@ private:
         *valueChanged = !Equality<T>::equal(m_value, m_default);
         m_value = m_default;
         ++m_generation;
+        m_resetPending = true;
         // Removal is wanted whenever something is stored, even a value equal to the default.
         m_dirty = m_storedState != StoredState::Absent;
         if (m_dirty && !m_queued) {
@@ -579,7 +628,7 @@ private:
     }
 
     T m_value;
-    const T m_default;
+    T m_default; // set before the variable is handed out (layers), constant afterwards
     T m_stored;
     mutable std::unique_ptr<QProperty<T>> m_property;
 };

@@ -15,6 +15,8 @@
 namespace PersistVar {
 
 class VarManagerPrivate;
+class VarGroup;
+struct Migration;
 
 /*!
  * What a sync does when another writer changed a key that also has a local, unsynced value.
@@ -28,6 +30,18 @@ enum class ConflictPolicy {
     Ask,
     /*! The local value is written over the other writer's (last writer wins). */
     LastWriterWins,
+};
+
+/*! Whether a value equal to its default is stored. */
+enum class DefaultsPolicy {
+    /*!
+     * The default: a value equal to the default is not stored (setting it removes the stored
+     * entry), so a later version of the application can change the default for every user who
+     * kept it. KConfig behaves this way.
+     */
+    NotWritten,
+    /*! A value set explicitly is stored even when it equals the default, as QSettings does. */
+    WrittenWhenSet,
 };
 
 /*! How VarManager::resolveConflict() settles a conflict. */
@@ -156,6 +170,34 @@ public:
     /*! True while foreign changes are followed. */
     bool isWatching() const;
 
+    /*! The group \a prefix: a view whose var("width") is the key "prefix/width". */
+    VarGroup group(const QString &prefix);
+
+    /*!
+     * Runs the \a migrations this store has not run yet, in order of their version, and records
+     * them in the store, all in one batch (one transaction where the backend has them). Call it
+     * right after opening, before any variable is created (InvalidArgument otherwise). A step
+     * that fails leaves the store as it was and its error is returned.
+     */
+    Result<void> migrate(const QList<Migration> &migrations);
+
+    /*!
+     * Adds a read-only \a layer below the user's store and below the layers added before it:
+     * a key the user never set takes its default from the first layer that has it (for example
+     * a system-wide INI file an administrator ships). A layer locks keys listed in its reserved
+     * key ".persistvar/locked" (a string list; an entry ending in a slash and an asterisk locks a
+     * whole group): such variables
+     * take the layer's value and refuse writes with ErrorCode::Locked. Call it before any
+     * variable is created (InvalidArgument otherwise).
+     */
+    Result<void> addLayer(std::unique_ptr<Storage> layer);
+    /*! Opens the store named \a storeName read-only and adds it as a layer. */
+    Result<void> addLayer(const QString &storeName);
+
+    /*! Whether values equal to their default are stored; applies to variables created later. */
+    DefaultsPolicy defaultsPolicy() const;
+    void setDefaultsPolicy(DefaultsPolicy policy);
+
     /*! The policy for a local unsynced value whose key another writer changed. */
     ConflictPolicy conflictPolicy() const;
     void setConflictPolicy(ConflictPolicy policy);
@@ -185,6 +227,7 @@ Q_SIGNALS:
 
 private:
     friend class VarBase;
+    friend class PersistVar::VarGroup;
     friend class VarManagerPrivate;
     using Factory = VarBase *(*)(VarManager *, const QString &, const void *);
     Result<VarBase *> acquire(const QString &key, QMetaType type, Factory factory,

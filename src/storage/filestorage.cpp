@@ -2,6 +2,7 @@
 #include <persistvar/filestorage.h>
 
 #include "../logging_p.h"
+#include "../storage_p.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDataStream>
@@ -316,12 +317,12 @@ public:
             return decltype(body())(e);
         QLockFile lockFile(pathFor(QStringLiteral(".lock")));
         lockFile.setStaleLockTime(StaleLockMs);
-        if (!lockFile.tryLock(LockTimeoutMs))
+        if (!Private::lockWithin(lockFile, std::chrono::milliseconds(LockTimeoutMs)))
             return decltype(body())(failure(
-                key, QStringLiteral("could not lock %1 within %2 s (error %3)")
+                key, QStringLiteral("could not lock %1 within %2 s: %3; nothing was written")
                          .arg(directory)
                          .arg(LockTimeoutMs / 1000)
-                         .arg(int(lockFile.error()))));
+                         .arg(Private::lockFailureReason(lockFile))));
         return body();
     }
 };

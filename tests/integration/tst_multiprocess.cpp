@@ -23,9 +23,14 @@ private Q_SLOTS:
         QTest::addColumn<int>("processes");
         QTest::addColumn<int>("increments");
         // Memory stores are per process, so they cannot be shared between processes.
+        // 4 x 1,000 on SQLite, PostgreSQL and INI as the issue asks; the file store (one fsync
+        // per write, one lock per directory) and native settings (the same INI code) run fewer
+        // to keep the suite's time in budget.
         TestBackends::forEach(
             [](const QString &backend) {
-                QTest::newRow(qPrintable(backend)) << backend << 4 << 1000;
+                const bool lighter = backend == QLatin1String("file")
+                    || backend == QLatin1String("settings");
+                QTest::newRow(qPrintable(backend)) << backend << 4 << (lighter ? 250 : 1000);
             },
             TestBackends::persistent());
     }
