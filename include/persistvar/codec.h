@@ -146,6 +146,7 @@ PERSISTVAR_EXPORT QByteArray plainVariantToBytes(const QVariant &value);
 template <typename T, typename Enable>
 struct Codec
 {
+    /*! Returns the CBOR form of \a value. */
     static QCborValue toCbor(const T &value)
     {
         if constexpr (Private::IsGadget<T>::value) {
@@ -157,6 +158,7 @@ struct Codec
             return {};
         }
     }
+    /*! Reads \a cbor into \a value; false (leaving \a value alone) when it cannot. */
     static bool fromCbor(const QCborValue &cbor, T *value)
     {
         if constexpr (Private::IsGadget<T>::value)
@@ -166,6 +168,8 @@ struct Codec
     }
 };
 
+//! \cond PERSISTVAR_INTERNAL
+// The specializations below implement the types listed in the file description.
 template <>
 struct Codec<bool>
 {
@@ -437,6 +441,8 @@ struct Codec<std::optional<T>>
         return true;
     }
 };
+
+//! \endcond
 
 /*! Encodes \a value into the stored form: the format byte and a CBOR item. */
 template <typename T>

@@ -84,8 +84,11 @@ private:
  */
 struct PERSISTVAR_EXPORT Migration
 {
+    /*! The step's number; steps run in increasing order, each once per store. */
     int version = 0;
+    /*! What the step does, for error messages. */
     QString description;
+    /*! The step itself: reads and stages writes through the context; an error aborts all. */
     std::function<Result<void>(MigrationContext &context)> apply;
 
     /*! Moves the value of \a from to \a to (nothing when \a from is absent). */

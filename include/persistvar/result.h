@@ -40,7 +40,9 @@ enum class ErrorCode {
 class Error
 {
 public:
+    /*! Success: no error. */
     Error() = default;
+    /*! An error with \a code about \a key, with \a message saying what went wrong. */
     Error(ErrorCode code, QString key, QString message)
         : m_code(code)
         , m_key(std::move(key))
@@ -59,10 +61,12 @@ public:
     /*! A complete sentence for logs and dialogs: code, key and cause. */
     PERSISTVAR_EXPORT QString toString() const;
 
+    /*! Errors are equal when code, key and message are. */
     friend bool operator==(const Error &a, const Error &b)
     {
         return a.m_code == b.m_code && a.m_key == b.m_key && a.m_message == b.m_message;
     }
+    /*! The opposite of operator==(). */
     friend bool operator!=(const Error &a, const Error &b) { return !(a == b); }
 
 private:
@@ -93,25 +97,33 @@ template <typename T>
 class Result
 {
 public:
+    /*! Success with \a value. */
     Result(T value)
         : m_value(std::move(value))
     {
     }
+    /*! Failure with \a error; value() is a default-constructed \c T. */
     Result(Error error)
         : m_value()
         , m_error(std::move(error))
     {
     }
+    /*! A usable \a value together with an \a error (see the class description). */
     Result(T value, Error error)
         : m_value(std::move(value))
         , m_error(std::move(error))
     {
     }
 
+    /*! True when there is no error. */
     bool isOk() const { return !m_error.isError(); }
+    /*! The error; a default Error on success. */
     const Error &error() const { return m_error; }
+    /*! Shorthand for error().code(). */
     ErrorCode errorCode() const { return m_error.code(); }
+    /*! The value. */
     const T &value() const & { return m_value; }
+    /*! The value, moved out (for move-only types such as std::unique_ptr). */
     T &&value() && { return std::move(m_value); }
     /*! The value, or \a fallback when there is an error. */
     T valueOr(T fallback) const { return isOk() ? m_value : std::move(fallback); }
@@ -126,13 +138,18 @@ template <>
 class Result<void>
 {
 public:
+    /*! Success. */
     Result() = default;
+    /*! Failure with \a error. */
     Result(Error error)
         : m_error(std::move(error))
     {
     }
+    /*! True when there is no error. */
     bool isOk() const { return !m_error.isError(); }
+    /*! The error; a default Error on success. */
     const Error &error() const { return m_error; }
+    /*! Shorthand for error().code(). */
     ErrorCode errorCode() const { return m_error.code(); }
 
 private:

@@ -27,8 +27,11 @@ namespace PersistVar {
  */
 struct StorageWrite
 {
+    /*! The key to write. */
     QString key;
+    /*! The encoded value to store, or std::nullopt to remove the key. */
     std::optional<QByteArray> newValue;
+    /*! What the writer last saw: the bytes, or std::nullopt for "absent". */
     std::optional<QByteArray> oldValue;
     /*! When false the write is unconditional (last writer wins) and \c oldValue is ignored. */
     bool compareOldValue = true;

@@ -39,6 +39,7 @@ class VarManagerPrivate;
 template <typename T, typename Enable = void>
 struct Equality
 {
+    /*! True when \a a and \a b are the same value for PersistVar. */
     static bool equal(const T &a, const T &b)
     {
         if constexpr (std::is_floating_point_v<T>)
@@ -114,6 +115,8 @@ public:
     VarNotifier *notifier();
 
 protected:
+    //! \cond PERSISTVAR_INTERNAL
+    // Everything below is the machinery the manager and Var<T> share; not API.
     VarBase(VarManager *manager, const QString &key);
 
     // What the sync engine hands to storage for one variable.
@@ -187,6 +190,7 @@ protected:
     // Set once before the variable is handed out, read-only afterwards.
     bool m_locked = false;
     bool m_writeDefaults = false;
+    //! \endcond
 
 private:
     friend class VarManager;
@@ -217,6 +221,7 @@ template <typename T>
 class Var final : public VarBase
 {
 public:
+    /*! The type of the value. */
     using ValueType = T;
 
     /*! The current value. Never waits for I/O. Any thread. */

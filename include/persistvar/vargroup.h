@@ -32,6 +32,7 @@ public:
 
     /*! The group's path, for example "window/dock". */
     QString prefix() const { return m_prefix; }
+    /*! The manager the group belongs to. */
     VarManager *manager() const { return m_manager; }
     /*! The full key of \a name in this group. */
     QString keyFor(const QString &name) const;

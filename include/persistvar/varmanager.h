@@ -60,19 +60,19 @@ enum class ConflictResolution {
  * manager->setAutoSyncInterval(std::chrono::seconds(1));   // write lazy values every second
  * \endcode
  *
- * \section defaults Defaults are not written
+ * \section varmanager_defaults Defaults are not written
  * Unlike the Go library persistvar, a default is never stored: a variable holding its default
  * has no entry in the store, and setting a value equal to the default removes the entry. As with
  * QSettings and KConfig, a later version of the application can then change a default for every
  * user who never changed it.
  *
- * \section lifecycle Lifecycle
+ * \section varmanager_lifecycle Lifecycle
  * close() writes every pending value, stops autoSync and closes the storage; the destructor does
  * the same. When a QCoreApplication exists, pending values are also written when it is about to
  * quit. After close(), calls return ErrorCode::Closed. Variables are owned by the manager and
  * deleted with it.
  *
- * \section threads Threads
+ * \section varmanager_threads Threads
  * var(), sync(), close() and every Var member are safe from any thread. Storage calls are
  * serialized by the manager. Signals are emitted from the thread that caused them.
  */
@@ -196,10 +196,12 @@ public:
 
     /*! Whether values equal to their default are stored; applies to variables created later. */
     DefaultsPolicy defaultsPolicy() const;
+    /*! Sets the defaults policy for variables created from now on. */
     void setDefaultsPolicy(DefaultsPolicy policy);
 
     /*! The policy for a local unsynced value whose key another writer changed. */
     ConflictPolicy conflictPolicy() const;
+    /*! Sets the conflict policy; it applies from the next write on. */
     void setConflictPolicy(ConflictPolicy policy);
 
     /*!
@@ -222,7 +224,9 @@ Q_SIGNALS:
                           const QVariant &storedValue);
     /*! A sync wrote \a count values. */
     void synced(int count);
+    /*! autoSync was started, stopped, or its interval changed. */
     void autoSyncIntervalChanged();
+    /*! The manager was closed. */
     void closedChanged();
 
 private:
