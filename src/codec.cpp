@@ -41,6 +41,77 @@ QByteArray wrap(const QCborValue &value)
     return bytes;
 }
 
+QByteArray encodeInteger(qint64 value)
+{
+    // RFC 8949 3.1: major type 0 (unsigned) or 1 (negative, stores -1 - n), shortest argument.
+    const quint8 major = value < 0 ? 0x20 : 0x00;
+    const quint64 argument = value < 0 ? quint64(-1 - value) : quint64(value);
+    char buffer[10];
+    buffer[0] = CodecFormatVersion;
+    qsizetype size = 2;
+    if (argument < 24) {
+        buffer[1] = char(major | argument);
+    } else if (argument <= 0xff) {
+        buffer[1] = char(major | 24);
+        buffer[2] = char(argument);
+        size = 3;
+    } else if (argument <= 0xffff) {
+        buffer[1] = char(major | 25);
+        qToBigEndian(quint16(argument), buffer + 2);
+        size = 4;
+    } else if (argument <= 0xffffffffu) {
+        buffer[1] = char(major | 26);
+        qToBigEndian(quint32(argument), buffer + 2);
+        size = 6;
+    } else {
+        buffer[1] = char(major | 27);
+        qToBigEndian(argument, buffer + 2);
+        size = 10;
+    }
+    return QByteArray(buffer, size);
+}
+
+bool decodeInteger(const QByteArray &bytes, qint64 *value)
+{
+    if (bytes.size() < 2 || bytes.at(0) != CodecFormatVersion)
+        return false;
+    const quint8 initial = quint8(bytes.at(1));
+    const quint8 major = initial & 0xe0;
+    if (major != 0x00 && major != 0x20)
+        return false;
+    const quint8 info = initial & 0x1f;
+    const char *data = bytes.constData() + 2;
+    quint64 argument = 0;
+    qsizetype expected = 2;
+    if (info < 24) {
+        argument = info;
+    } else if (info == 24) {
+        expected = 3;
+        if (bytes.size() == expected)
+            argument = quint8(data[0]);
+    } else if (info == 25) {
+        expected = 4;
+        if (bytes.size() == expected)
+            argument = qFromBigEndian<quint16>(data);
+    } else if (info == 26) {
+        expected = 6;
+        if (bytes.size() == expected)
+            argument = qFromBigEndian<quint32>(data);
+    } else if (info == 27) {
+        expected = 10;
+        if (bytes.size() == expected)
+            argument = qFromBigEndian<quint64>(data);
+    } else {
+        return false;
+    }
+    // Anything else (trailing bytes, a truncated item) goes to the general decoder, which
+    // rejects it.
+    if (bytes.size() != expected || argument > quint64(std::numeric_limits<qint64>::max()))
+        return false;
+    *value = major == 0x00 ? qint64(argument) : qint64(-1) - qint64(argument);
+    return true;
+}
+
 bool unwrap(const QByteArray &bytes, QCborValue *value)
 {
     if (bytes.size() < 2 || bytes.at(0) != CodecFormatVersion)

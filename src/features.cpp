@@ -357,6 +357,7 @@ Result<void> VarManager::migrate(const QList<Migration> &migrations)
     }
     // Variables created from now on must see the migrated store, not an earlier snapshot.
     d->preloadTried = false;
+    d->preloadValid = false;
     d->preloaded.clear();
     qCDebug(lcCore) << "ran" << ran << "migration steps on" << d->storage->description();
     return {};

@@ -430,11 +430,30 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             if (!d->preloadTried) {
                 d->preloadTried = true;
                 Result<QHash<QString, QByteArray>> all = d->storage->loadAll();
-                if (all.isOk())
+                if (all.isOk()) {
                     d->preloaded = std::move(all).value();
+                    d->preloadValid = true;
+                    d->vars.reserve(d->preloaded.size());
+                    // The snapshot serves the variables created while the application starts;
+                    // later ones read the store itself, so they never see stale values.
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this] {
+                            QMutexLocker lock(&d->registryMutex);
+                            d->preloaded = QHash<QString, QByteArray>();
+                            d->preloadValid = false;
+                        },
+                        Qt::QueuedConnection);
+                }
             }
-            if (d->preloaded.contains(key)) {
-                bytes = d->preloaded.take(key);
+            if (auto it = d->preloaded.find(key); it != d->preloaded.end()) {
+                bytes = std::move(it.value());
+                d->preloaded.erase(it);
+                // QHash never shrinks by itself: give the whole table back once it is used up.
+                if (d->preloaded.isEmpty())
+                    d->preloaded = QHash<QString, QByteArray>();
+            } else if (d->preloadValid) {
+                // The snapshot has every stored key: a key missing from it is not stored.
             } else {
                 const Result<QByteArray> loaded = d->storage->load(key);
                 if (loaded.isOk()) {

@@ -104,6 +104,10 @@ struct IsGadget<T, std::void_t<typename T::QtGadgetHelper>> : std::true_type
 };
 
 PERSISTVAR_EXPORT QByteArray wrap(const QCborValue &value);
+// Fast paths for the most common values, byte-for-byte what wrap() writes for them.
+PERSISTVAR_EXPORT QByteArray encodeInteger(qint64 value);
+// True when bytes hold exactly one CBOR integer (false: use the general decoder).
+PERSISTVAR_EXPORT bool decodeInteger(const QByteArray &bytes, qint64 *value);
 PERSISTVAR_EXPORT bool unwrap(const QByteArray &bytes, QCborValue *value);
 
 PERSISTVAR_EXPORT QCborValue encodeVariant(const QVariant &value);
@@ -448,7 +452,12 @@ struct Codec<std::optional<T>>
 template <typename T>
 QByteArray encode(const T &value)
 {
-    return Private::wrap(Codec<T>::toCbor(value));
+    // Integers are what applications store most; skip building a QCborValue for them.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>
+                  && (std::is_signed_v<T> || sizeof(T) < sizeof(qint64)))
+        return Private::encodeInteger(qint64(value));
+    else
+        return Private::wrap(Codec<T>::toCbor(value));
 }
 
 /*!
@@ -458,6 +467,21 @@ QByteArray encode(const T &value)
 template <typename T>
 bool decode(const QByteArray &bytes, T *value)
 {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        qint64 v = 0;
+        if (Private::decodeInteger(bytes, &v)) {
+            if constexpr (std::is_unsigned_v<T>) {
+                if (v < 0 || quint64(v) > quint64(std::numeric_limits<T>::max()))
+                    return false;
+            } else {
+                if (v < qint64(std::numeric_limits<T>::min())
+                    || v > qint64(std::numeric_limits<T>::max()))
+                    return false;
+            }
+            *value = T(v);
+            return true;
+        }
+    }
     QCborValue cbor;
     if (!Private::unwrap(bytes, &cbor))
         return false;
