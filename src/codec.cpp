@@ -282,12 +282,27 @@ bool decodeBool(const QCborValue &value, bool *out)
     return false;
 }
 
+QCborValue encodeString(const QString &value)
+{
+    if (value.startsWith(QChar(0xfeff)))
+        return encodeTagged(QStringLiteral("QString"), {value.toUtf8()});
+    return QCborValue(value);
+}
+
 bool decodeString(const QCborValue &value, QString *out)
 {
-    if (!value.isString())
-        return false;
-    *out = value.toString();
-    return true;
+    if (value.isString()) {
+        *out = value.toString();
+        return true;
+    }
+    QCborArray args;
+    if (taggedArgs(value, QLatin1String("QString"), &args) && args.size() == 1
+        && args.at(0).isByteArray()) {
+        // QString::fromUtf8() keeps a leading BOM; QCborValue's text decoding does not.
+        *out = QString::fromUtf8(args.at(0).toByteArray());
+        return true;
+    }
+    return false;
 }
 
 namespace {
@@ -380,7 +395,7 @@ QCborValue encodeVariant(const QVariant &value)
     case QMetaType::Float:
         return QCborValue(value.toDouble());
     case QMetaType::QString:
-        return QCborValue(value.toString());
+        return encodeString(value.toString());
     case QMetaType::QByteArray:
         return QCborValue(value.toByteArray());
     case QMetaType::QStringList:
@@ -531,7 +546,12 @@ bool decodeVariant(const QCborValue &value, QVariant *out)
         *out = decodedAs<QRect>(value, &ok);
     else if (name == QLatin1String("QRectF"))
         *out = decodedAs<QRectF>(value, &ok);
-    else if (name == QLatin1String("QVariant") && array.size() == 2 && array.at(1).isByteArray()) {
+    else if (name == QLatin1String("QString")) {
+        QString text;
+        ok = decodeString(value, &text);
+        if (ok)
+            *out = text;
+    } else if (name == QLatin1String("QVariant") && array.size() == 2 && array.at(1).isByteArray()) {
         QByteArray streamed = array.at(1).toByteArray();
         QDataStream stream(&streamed, QIODevice::ReadOnly);
         stream.setVersion(StreamVersion);

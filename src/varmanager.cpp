@@ -378,22 +378,28 @@ Result<std::unique_ptr<VarManager>> VarManager::open(const QString &storeName)
 Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factory factory,
                                       const void *defaultValue)
 {
+    const auto fail = [this](Error error) -> Result<VarBase *> {
+        d->report(error, false);
+        return error;
+    };
     if (isClosed())
-        return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
+        return fail(Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed")));
     if (key.isEmpty())
-        return Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty"));
+        return fail(Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty")));
 
     Error error;
     VarBase *var = nullptr;
     {
         QMutexLocker registry(&d->registryMutex);
         if (VarBase *existing = d->vars.value(key)) {
-            if (existing->metaType() != type)
-                return Error(ErrorCode::TypeMismatch, key,
-                             QStringLiteral("the key is already used by a variable of type %1, "
-                                            "not %2")
-                                 .arg(QString::fromLatin1(existing->metaType().name()),
-                                      QString::fromLatin1(type.name())));
+            if (existing->metaType() != type) {
+                registry.unlock();
+                return fail(Error(ErrorCode::TypeMismatch, key,
+                                  QStringLiteral("the key is already used by a variable of type "
+                                                 "%1, not %2")
+                                      .arg(QString::fromLatin1(existing->metaType().name()),
+                                           QString::fromLatin1(type.name()))));
+            }
             return existing;
         }
 

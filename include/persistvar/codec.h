@@ -126,6 +126,9 @@ PERSISTVAR_EXPORT QCborValue encodeUnsigned(quint64 value);
 PERSISTVAR_EXPORT bool decodeDouble(const QCborValue &value, double *out);
 PERSISTVAR_EXPORT bool decodeBool(const QCborValue &value, bool *out);
 PERSISTVAR_EXPORT bool decodeString(const QCborValue &value, QString *out);
+// Plain CBOR text, except a string starting with U+FEFF: Qt's UTF-8 decoder drops a leading
+// byte-order mark, so such strings are stored as 27(["QString", utf8 bytes]).
+PERSISTVAR_EXPORT QCborValue encodeString(const QString &value);
 
 PERSISTVAR_EXPORT QCborValue encodeGadget(const void *gadget, const QMetaObject &metaObject);
 PERSISTVAR_EXPORT bool decodeGadget(const QCborValue &value, void *gadget,
@@ -248,9 +251,11 @@ struct Codec<T, std::enable_if_t<std::is_enum_v<T>>>
                 const QMetaEnum e = QMetaEnum::fromType<T>();
                 bool ok = false;
                 const int v = e.keyToValue(cbor.toString().toLatin1().constData(), &ok);
-                if (ok)
+                if (ok) {
                     *value = T(v);
-                return ok;
+                    return true;
+                }
+                // Not a name: a number edited by hand, or a value without a name ("42").
             }
         }
         U u{};
@@ -264,7 +269,7 @@ struct Codec<T, std::enable_if_t<std::is_enum_v<T>>>
 template <>
 struct Codec<QString>
 {
-    static QCborValue toCbor(const QString &value) { return QCborValue(value); }
+    static QCborValue toCbor(const QString &value) { return Private::encodeString(value); }
     static bool fromCbor(const QCborValue &cbor, QString *value) { return Private::decodeString(cbor, value); }
 };
 

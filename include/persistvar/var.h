@@ -399,6 +399,12 @@ public:
             T converted{};
             QCborValue cbor = Private::encodeVariant(value);
             if (!Codec<T>::fromCbor(cbor, &converted)) {
+                // Numbers the codec refused (out of range) must not be truncated by QVariant.
+                if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>)
+                    return Error(ErrorCode::InvalidArgument, key(),
+                                 QStringLiteral("cannot convert a %1 to %2 without loss")
+                                     .arg(QString::fromLatin1(value.typeName()),
+                                          QString::fromLatin1(metaType().name())));
                 QVariant v = value;
                 if (!v.convert(QMetaType::fromType<T>()))
                     return Error(ErrorCode::InvalidArgument, key(),

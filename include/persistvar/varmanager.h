@@ -107,6 +107,10 @@ public:
      *   its default, but nothing is written over the stored value until the application sets one;
      * - Closed: the manager was closed.
      * Errors are also emitted as errorOccurred().
+     *
+     * Variables created before the manager's thread returns to its event loop are read from
+     * one snapshot of the store, taken by the first call (one query instead of one per
+     * variable when an application starts); variables created later read the store itself.
      */
     template <typename T>
     Result<Var<T> *> var(const QString &key, const T &defaultValue = T())

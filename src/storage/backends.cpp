@@ -69,6 +69,9 @@ Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const
                              QStringLiteral("\"sqlite:\" takes only ?table=NAME, not \"%1\"")
                                  .arg(options));
             table = options.mid(6);
+            if (table.isEmpty())
+                return Error(ErrorCode::InvalidArgument, QString(),
+                             QStringLiteral("\"sqlite:\" has an empty table name in ?table="));
         }
         const QString path = localPathFromStoreName(pathPart);
         if (path.isEmpty())

@@ -188,14 +188,23 @@ public:
     {
         if (directoryReady)
             return {};
-        QDir dir(directory);
-        if (!dir.exists()) {
-            if (!QDir().mkpath(directory))
-                return failure(QString(),
-                               QStringLiteral("cannot create the directory %1").arg(directory));
-            // New folders are private to the user: settings often hold personal data.
-            QFile::setPermissions(directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                      | QFileDevice::ExeOwner);
+        if (!QFileInfo::exists(directory)) {
+            // Every folder we create is private to the user (settings often hold personal
+            // data), created so from the start: no window with wider permissions.
+            QStringList missing;
+            for (QString path = directory; !path.isEmpty() && !QFileInfo::exists(path);
+                 path = QFileInfo(path).path()) {
+                missing.prepend(path);
+                if (QFileInfo(path).path() == path)
+                    break;
+            }
+            for (const QString &path : std::as_const(missing)) {
+                if (!QDir().mkdir(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                            | QFileDevice::ExeOwner)
+                    && !QFileInfo(path).isDir())
+                    return failure(QString(),
+                                   QStringLiteral("cannot create the directory %1").arg(path));
+            }
         }
         if (!QFileInfo(directory).isDir())
             return failure(QString(), QStringLiteral("%1 is not a directory").arg(directory));

@@ -128,4 +128,113 @@ std::unique_ptr<PersistVar::VarManager> Store::openManager() const
     return std::make_unique<PersistVar::VarManager>(std::move(storage));
 }
 
+PersistVar::Result<QByteArray> Store::load(const QString &key) const
+{
+    auto storage = openStorage();
+    if (!storage)
+        return PersistVar::Error(PersistVar::ErrorCode::StorageFailed, key,
+                                 QStringLiteral("cannot open ") + m_name);
+    PersistVar::Result<QByteArray> result = storage->load(key);
+    storage->close();
+    return result;
+}
+
+ProbeStorage::ProbeStorage(std::unique_ptr<PersistVar::Storage> inner)
+    : m_inner(std::move(inner))
+{
+}
+
+ProbeStorage::~ProbeStorage() = default;
+
+void ProbeStorage::resetCounts()
+{
+    m_calls = 0;
+    m_loads = 0;
+    m_writes = 0;
+}
+
+void ProbeStorage::countWrite(const QString &key)
+{
+    ++m_writes;
+    if (beforeWrite)
+        beforeWrite(m_inner.get(), key);
+}
+
+PersistVar::Result<QByteArray> ProbeStorage::load(const QString &key)
+{
+    ++m_calls;
+    ++m_loads;
+    return m_inner->load(key);
+}
+
+PersistVar::Result<void> ProbeStorage::save(const QString &key, const QByteArray &newValue,
+                                            const std::optional<QByteArray> &oldValue)
+{
+    ++m_calls;
+    countWrite(key);
+    return m_inner->save(key, newValue, oldValue);
+}
+
+PersistVar::Result<void> ProbeStorage::saveUnconditionally(const QString &key,
+                                                           const QByteArray &newValue)
+{
+    ++m_calls;
+    countWrite(key);
+    return m_inner->saveUnconditionally(key, newValue);
+}
+
+PersistVar::Result<void> ProbeStorage::remove(const QString &key)
+{
+    ++m_calls;
+    countWrite(key);
+    return m_inner->remove(key);
+}
+
+PersistVar::Result<void> ProbeStorage::close()
+{
+    ++m_calls;
+    return m_inner->close();
+}
+
+QList<PersistVar::Error> ProbeStorage::saveBatch(const QList<PersistVar::StorageWrite> &writes)
+{
+    ++m_calls;
+    for (const PersistVar::StorageWrite &write : writes)
+        countWrite(write.key);
+    return m_inner->saveBatch(writes);
+}
+
+PersistVar::Result<QHash<QString, QByteArray>> ProbeStorage::loadAll()
+{
+    ++m_calls;
+    ++m_loads;
+    return m_inner->loadAll();
+}
+
+PersistVar::Result<QStringList> ProbeStorage::keys()
+{
+    ++m_calls;
+    return m_inner->keys();
+}
+
+PersistVar::Result<void> ProbeStorage::startWatching(QObject *context, ChangeCallback callback)
+{
+    return m_inner->startWatching(context, std::move(callback));
+}
+
+void ProbeStorage::stopWatching()
+{
+    m_inner->stopWatching();
+}
+
+bool ProbeStorage::isSafeFromAnyThread() const
+{
+    return m_inner->isSafeFromAnyThread();
+}
+
+QString ProbeStorage::description() const
+{
+    return QStringLiteral("probe(") + m_inner->description() + QLatin1Char(')');
+}
+
 } // namespace TestBackends
