@@ -5,6 +5,7 @@
 #include <QtCore/QCborStreamReader>
 #include <QtCore/QDataStream>
 #include <QtCore/QMetaProperty>
+#include <QtCore/QStringDecoder>
 #include <QtCore/QTimeZone>
 #include <QtCore/QtEndian>
 
@@ -298,9 +299,10 @@ bool decodeString(const QCborValue &value, QString *out)
     QCborArray args;
     if (taggedArgs(value, QLatin1String("QString"), &args) && args.size() == 1
         && args.at(0).isByteArray()) {
-        // QString::fromUtf8() keeps a leading BOM; QCborValue's text decoding does not.
-        *out = QString::fromUtf8(args.at(0).toByteArray());
-        return true;
+        // Qt's UTF-8 decoding skips a leading BOM unless told to keep it.
+        QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::ConvertInitialBom);
+        *out = utf8(args.at(0).toByteArray());
+        return !utf8.hasError();
     }
     return false;
 }
