@@ -5,6 +5,7 @@
 
 #include "varmanager_p.h"
 
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QThread>
 
 namespace PersistVar {
@@ -146,6 +147,12 @@ Result<void> VarBase::writeSnapshotLocked(const Snapshot &snapshot)
 Result<void> VarBase::reloadLocked()
 {
     return m_manager->d->reloadLocked(this, AdoptMode::TakeStored);
+}
+
+void VarBase::backOff(int attempt)
+{
+    const int ceilingUs = qMin(250 << qMin(attempt, 6), 20000);
+    QThread::usleep(QRandomGenerator::global()->bounded(ceilingUs));
 }
 
 VarNotifier::VarNotifier(VarBase *var)

@@ -162,8 +162,12 @@ protected:
         QRecursiveMutex *m_mutex;
     };
 
-    /*! How often update() runs its transform before it gives up with ErrorCode::Conflict. */
-    static constexpr int MaxUpdateAttempts = 64;
+    // How often update() runs its transform before it gives up with ErrorCode::Conflict; with
+    // backOff() between attempts this is several seconds of contention.
+    static constexpr int MaxUpdateAttempts = 200;
+    // A short random sleep after a conflict, growing with the attempt: without it, a writer
+    // that lost (reload + write: two round trips) keeps losing to those that won (one).
+    static void backOff(int attempt);
 
     // With the I/O lock held: write one snapshot (compare-and-swap), and reload after a conflict.
     Result<void> writeSnapshotLocked(const Snapshot &snapshot);
@@ -354,6 +358,7 @@ public:
             }
             if (written.errorCode() != ErrorCode::Conflict || attempt >= MaxUpdateAttempts)
                 return written;
+            backOff(attempt);
             if (Result<void> reloaded = reloadLocked(); !reloaded.isOk())
                 return reloaded;
         }

@@ -268,8 +268,15 @@ public:
             return failure(key,
                            QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
         file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        file.write(fileHeader(key));
-        file.write(value);
+        const QByteArray header = fileHeader(key);
+        // A short write (a full disk, a file size limit) sets no error in QSaveFile, so
+        // commit() would rename a truncated file over the good one: check every write.
+        if (file.write(header) != header.size() || file.write(value) != value.size()) {
+            const QString reason = file.errorString();
+            file.cancelWriting();
+            return failure(key, QStringLiteral("cannot write %1 (disk full?): %2")
+                                    .arg(path, reason));
+        }
         // commit() flushes the data to disk (fsync) before it renames over the old file.
         if (!file.commit())
             return failure(key,
