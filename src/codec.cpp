@@ -323,7 +323,7 @@ bool argDouble(const QCborArray &args, qsizetype i, double *out)
     return i < args.size() && decodeDouble(args.at(i), out);
 }
 
-template <typename T>
+template<typename T>
 QVariant decodedAs(const QCborValue &value, bool *ok)
 {
     T v{};
@@ -553,7 +553,8 @@ bool decodeVariant(const QCborValue &value, QVariant *out)
         ok = decodeString(value, &text);
         if (ok)
             *out = text;
-    } else if (name == QLatin1String("QVariant") && array.size() == 2 && array.at(1).isByteArray()) {
+    } else if (name == QLatin1String("QVariant") && array.size() == 2
+               && array.at(1).isByteArray()) {
         QByteArray streamed = array.at(1).toByteArray();
         QDataStream stream(&streamed, QIODevice::ReadOnly);
         stream.setVersion(StreamVersion);

@@ -70,8 +70,7 @@ bool isLockedBy(const QStringList &patterns, const QString &key)
 // ---- Groups ----
 
 VarGroup::VarGroup(VarManager *manager, const QString &prefix)
-    : m_manager(manager)
-    , m_prefix(prefix)
+    : m_manager(manager), m_prefix(prefix)
 {
     while (m_prefix.endsWith(QLatin1Char('/')))
         m_prefix.chop(1);
@@ -183,7 +182,7 @@ VarGroup VarManager::group(const QString &prefix)
 class MigrationContextPrivate
 {
 public:
-    QHash<QString, QByteArray> original;               // the store before migrating
+    QHash<QString, QByteArray> original; // the store before migrating
     std::map<QString, std::optional<QByteArray>> staged; // sorted: writes in a stable order
 };
 
@@ -412,8 +411,8 @@ std::optional<QByteArray> VarManagerPrivate::layerValue(const QString &key, bool
             if (loaded.isOk())
                 value = loaded.value();
             else if (loaded.errorCode() != ErrorCode::NotFound)
-                qCWarning(lcCore).noquote() << "layer" << layer.storage->description() << ":"
-                                            << loaded.error().toString();
+                qCWarning(lcCore).noquote()
+                    << "layer" << layer.storage->description() << ":" << loaded.error().toString();
         }
         if (isLockedBy(layer.locked, key))
             *locked = true;

@@ -6,10 +6,10 @@
 #include "storage_p.h"
 
 #include <QtCore/QCoreApplication>
-#include <QtCore/QDir>
-#include <QtCore/QStandardPaths>
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QDir>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QStandardPaths>
 #include <QtCore/QThread>
 #include <QtCore/QUrl>
 
@@ -157,7 +157,9 @@ QString lockFailureReason(const QLockFile &lock)
         QString hostname;
         QString application;
         if (lock.getLockInfo(&pid, &hostname, &application))
-            return QStringLiteral("held by process %1 (%2) on %3").arg(pid).arg(application, hostname);
+            return QStringLiteral("held by process %1 (%2) on %3")
+                .arg(pid)
+                .arg(application, hostname);
         return QStringLiteral("held by another process");
     }
     case QLockFile::PermissionError:

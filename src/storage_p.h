@@ -25,6 +25,6 @@ QString lockFailureReason(const QLockFile &lock);
 Result<std::unique_ptr<Storage>> openDefaultStorage();
 // Schemes of the QSettings and SQL backends: ini, settings, sqlite, postgresql.
 Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const QString &rest,
-                                                   const QString &fullName);
+                                                    const QString &fullName);
 
 } // namespace PersistVar::Private

@@ -10,11 +10,7 @@
 
 namespace PersistVar {
 
-VarBase::VarBase(VarManager *manager, const QString &key)
-    : m_manager(manager)
-    , m_key(key)
-{
-}
+VarBase::VarBase(VarManager *manager, const QString &key) : m_manager(manager), m_key(key) { }
 
 VarBase::~VarBase()
 {
@@ -94,7 +90,8 @@ void VarBase::emitValueChanged()
     if (isInManagerThread())
         refreshProperty();
     else
-        QMetaObject::invokeMethod(m_manager, [this] { refreshProperty(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            m_manager, [this] { refreshProperty(); }, Qt::QueuedConnection);
     Q_EMIT notifier->valueChanged();
 }
 
@@ -128,8 +125,7 @@ std::optional<QByteArray> VarBase::undecodableBytes() const
     return m_manager->d->undecodable(this);
 }
 
-VarBase::IoLocker::IoLocker(VarBase *var)
-    : m_mutex(&var->m_manager->d->ioMutex)
+VarBase::IoLocker::IoLocker(VarBase *var) : m_mutex(&var->m_manager->d->ioMutex)
 {
     m_mutex->lock();
 }
@@ -155,10 +151,7 @@ void VarBase::backOff(int attempt)
     QThread::usleep(QRandomGenerator::global()->bounded(ceilingUs));
 }
 
-VarNotifier::VarNotifier(VarBase *var)
-    : m_var(var)
-{
-}
+VarNotifier::VarNotifier(VarBase *var) : m_var(var) { }
 
 VarNotifier::~VarNotifier() = default;
 

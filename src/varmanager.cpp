@@ -11,8 +11,7 @@
 namespace PersistVar {
 
 VarManagerPrivate::VarManagerPrivate(VarManager *q, std::unique_ptr<Storage> storage)
-    : q(q)
-    , storage(std::move(storage))
+    : q(q), storage(std::move(storage))
 {
 }
 
@@ -177,7 +176,8 @@ void VarManagerPrivate::notifierCreated()
     if (watchRequested.exchange(true))
         return;
     QMetaObject::invokeMethod(
-        q, [this] {
+        q,
+        [this] {
             if (!watching.load() && !closed.load())
                 q->startWatching();
         },
@@ -346,8 +346,7 @@ void VarManagerPrivate::startTimer(std::chrono::milliseconds interval)
 }
 
 VarManager::VarManager(std::unique_ptr<Storage> storage, QObject *parent)
-    : QObject(parent)
-    , d(std::make_unique<VarManagerPrivate>(this, std::move(storage)))
+    : QObject(parent), d(std::make_unique<VarManagerPrivate>(this, std::move(storage)))
 {
     qRegisterMetaType<PersistVar::Error>();
     d->timer = new QTimer(this);

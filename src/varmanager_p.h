@@ -45,7 +45,7 @@ public:
     QHash<QString, VarBase *> vars; // owned
     bool preloadTried = false;
     QHash<QString, QByteArray> preloaded; // loadAll() result, consumed as variables appear
-    bool preloadValid = false;            // preloaded holds every stored key not yet consumed
+    bool preloadValid = false; // preloaded holds every stored key not yet consumed
 
     // Recursive: signals emitted while it is held (valueChanged, written, errorOccurred) may
     // reach slots in this thread that write again (set(), sync()).

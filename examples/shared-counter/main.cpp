@@ -49,9 +49,7 @@ int main(int argc, char *argv[])
 
     // Observing the variable is all it takes to follow other processes' changes.
     int ownWrites = 0;
-    counter->onChanged(&app, [&](int value) {
-        out << "counter = " << value << Qt::endl;
-    });
+    counter->onChanged(&app, [&](int value) { out << "counter = " << value << Qt::endl; });
     if (const auto watching = manager.value()->startWatching(); !watching.isOk())
         err << "shared-counter: not watching: " << watching.error().toString() << Qt::endl;
     out << "counter = " << counter->get() << " (start)" << Qt::endl;

@@ -75,30 +75,30 @@ namespace PersistVar {
 /*! The format byte written before every encoded value. */
 constexpr char CodecFormatVersion = 1;
 
-template <typename T, typename Enable = void>
+template<typename T, typename Enable = void>
 struct Codec;
 
 /*! Internal helpers of the codec. Not API: they may change in any release. */
 namespace Private {
 
-template <typename>
+template<typename>
 inline constexpr bool dependentFalse = false;
 
 // Q_ENUM declares these friends; detecting them through ADL is how Qt itself tells a Q_ENUM.
-template <typename T, typename = void>
+template<typename T, typename = void>
 struct IsQEnum : std::false_type
 {
 };
-template <typename T>
+template<typename T>
 struct IsQEnum<T, std::void_t<decltype(qt_getEnumMetaObject(std::declval<T>()))>> : std::true_type
 {
 };
 
-template <typename T, typename = void>
+template<typename T, typename = void>
 struct IsGadget : std::false_type
 {
 };
-template <typename T>
+template<typename T>
 struct IsGadget<T, std::void_t<typename T::QtGadgetHelper>> : std::true_type
 {
 };
@@ -150,7 +150,7 @@ PERSISTVAR_EXPORT QByteArray plainVariantToBytes(const QVariant &value);
  *
  * The primary template handles enums, Q_GADGETs and reports a readable compile error otherwise.
  */
-template <typename T, typename Enable>
+template<typename T, typename Enable>
 struct Codec
 {
     /*! Returns the CBOR form of \a value. */
@@ -177,14 +177,17 @@ struct Codec
 
 //! \cond PERSISTVAR_INTERNAL
 // The specializations below implement the types listed in the file description.
-template <>
+template<>
 struct Codec<bool>
 {
     static QCborValue toCbor(bool value) { return QCborValue(value); }
-    static bool fromCbor(const QCborValue &cbor, bool *value) { return Private::decodeBool(cbor, value); }
+    static bool fromCbor(const QCborValue &cbor, bool *value)
+    {
+        return Private::decodeBool(cbor, value);
+    }
 };
 
-template <typename T>
+template<typename T>
 struct Codec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
 {
     static QCborValue toCbor(T value)
@@ -212,7 +215,7 @@ struct Codec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, boo
     }
 };
 
-template <typename T>
+template<typename T>
 struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>>
 {
     static QCborValue toCbor(T value) { return QCborValue(double(value)); }
@@ -226,7 +229,7 @@ struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>>
     }
 };
 
-template <typename T>
+template<typename T>
 struct Codec<T, std::enable_if_t<std::is_enum_v<T>>>
 {
     // A Q_ENUM is stored by name, so a settings file shows "Dark" rather than 2 and reordering the
@@ -266,14 +269,17 @@ struct Codec<T, std::enable_if_t<std::is_enum_v<T>>>
     }
 };
 
-template <>
+template<>
 struct Codec<QString>
 {
     static QCborValue toCbor(const QString &value) { return Private::encodeString(value); }
-    static bool fromCbor(const QCborValue &cbor, QString *value) { return Private::decodeString(cbor, value); }
+    static bool fromCbor(const QCborValue &cbor, QString *value)
+    {
+        return Private::decodeString(cbor, value);
+    }
 };
 
-template <>
+template<>
 struct Codec<QByteArray>
 {
     static QCborValue toCbor(const QByteArray &value) { return QCborValue(value); }
@@ -286,20 +292,23 @@ struct Codec<QByteArray>
     }
 };
 
-template <>
+template<>
 struct Codec<QVariant>
 {
     static QCborValue toCbor(const QVariant &value) { return Private::encodeVariant(value); }
-    static bool fromCbor(const QCborValue &cbor, QVariant *value) { return Private::decodeVariant(cbor, value); }
+    static bool fromCbor(const QCborValue &cbor, QVariant *value)
+    {
+        return Private::decodeVariant(cbor, value);
+    }
 };
 
 /*! Qt value types stored as 27([typeName, ...]); implemented in the library. */
-#define PERSISTVAR_DECLARE_QT_CODEC(Type)                                                          \
-    template <>                                                                                    \
-    struct PERSISTVAR_EXPORT Codec<Type>                                                           \
-    {                                                                                              \
-        static QCborValue toCbor(const Type &value);                                               \
-        static bool fromCbor(const QCborValue &cbor, Type *value);                                 \
+#define PERSISTVAR_DECLARE_QT_CODEC(Type) \
+    template<> \
+    struct PERSISTVAR_EXPORT Codec<Type> \
+    { \
+        static QCborValue toCbor(const Type &value); \
+        static bool fromCbor(const QCborValue &cbor, Type *value); \
     };
 PERSISTVAR_DECLARE_QT_CODEC(QDateTime)
 PERSISTVAR_DECLARE_QT_CODEC(QDate)
@@ -315,7 +324,7 @@ PERSISTVAR_DECLARE_QT_CODEC(QRectF)
 #undef PERSISTVAR_DECLARE_QT_CODEC
 
 namespace Private {
-template <typename Container>
+template<typename Container>
 QCborValue encodeSequence(const Container &values)
 {
     using T = typename Container::value_type;
@@ -325,7 +334,7 @@ QCborValue encodeSequence(const Container &values)
     return array;
 }
 
-template <typename Container>
+template<typename Container>
 bool decodeSequence(const QCborValue &cbor, Container *values)
 {
     using T = typename Container::value_type;
@@ -345,7 +354,7 @@ bool decodeSequence(const QCborValue &cbor, Container *values)
 }
 
 // Keys are written sorted, so a QHash (unordered) encodes deterministically.
-template <typename Map>
+template<typename Map>
 QCborValue encodeStringMap(const Map &values)
 {
     QStringList keys;
@@ -359,7 +368,7 @@ QCborValue encodeStringMap(const Map &values)
     return map;
 }
 
-template <typename Map>
+template<typename Map>
 bool decodeStringMap(const QCborValue &cbor, Map *values)
 {
     if (!cbor.isMap())
@@ -379,39 +388,51 @@ bool decodeStringMap(const QCborValue &cbor, Map *values)
 }
 } // namespace Private
 
-template <typename T>
+template<typename T>
 struct Codec<QList<T>>
 {
     static QCborValue toCbor(const QList<T> &value) { return Private::encodeSequence(value); }
-    static bool fromCbor(const QCborValue &cbor, QList<T> *value) { return Private::decodeSequence(cbor, value); }
+    static bool fromCbor(const QCborValue &cbor, QList<T> *value)
+    {
+        return Private::decodeSequence(cbor, value);
+    }
 };
 
 // QStringList is QList<QString> in Qt 6, so the QList specialization covers it.
 
-template <typename T, typename A>
+template<typename T, typename A>
 struct Codec<std::vector<T, A>>
 {
-    static QCborValue toCbor(const std::vector<T, A> &value) { return Private::encodeSequence(value); }
+    static QCborValue toCbor(const std::vector<T, A> &value)
+    {
+        return Private::encodeSequence(value);
+    }
     static bool fromCbor(const QCborValue &cbor, std::vector<T, A> *value)
     {
         return Private::decodeSequence(cbor, value);
     }
 };
 
-template <typename T>
+template<typename T>
 struct Codec<QMap<QString, T>>
 {
-    static QCborValue toCbor(const QMap<QString, T> &value) { return Private::encodeStringMap(value); }
+    static QCborValue toCbor(const QMap<QString, T> &value)
+    {
+        return Private::encodeStringMap(value);
+    }
     static bool fromCbor(const QCborValue &cbor, QMap<QString, T> *value)
     {
         return Private::decodeStringMap(cbor, value);
     }
 };
 
-template <typename T>
+template<typename T>
 struct Codec<QHash<QString, T>>
 {
-    static QCborValue toCbor(const QHash<QString, T> &value) { return Private::encodeStringMap(value); }
+    static QCborValue toCbor(const QHash<QString, T> &value)
+    {
+        return Private::encodeStringMap(value);
+    }
     static bool fromCbor(const QCborValue &cbor, QHash<QString, T> *value)
     {
         return Private::decodeStringMap(cbor, value);
@@ -420,7 +441,7 @@ struct Codec<QHash<QString, T>>
 
 // QVariantMap is QMap<QString, QVariant> and QVariantList is QList<QVariant>: covered above.
 
-template <typename T>
+template<typename T>
 struct Codec<std::optional<T>>
 {
     // nullopt is CBOR null. An engaged optional whose value encodes as null (an optional of an
@@ -454,12 +475,13 @@ struct Codec<std::optional<T>>
 //! \endcond
 
 /*! Encodes \a value into the stored form: the format byte and a CBOR item. */
-template <typename T>
+template<typename T>
 QByteArray encode(const T &value)
 {
     // Integers are what applications store most; skip building a QCborValue for them.
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>
-                  && (std::is_signed_v<T> || sizeof(T) < sizeof(qint64)))
+    if constexpr (
+        std::is_integral_v<
+            T> && !std::is_same_v<T, bool> && (std::is_signed_v<T> || sizeof(T) < sizeof(qint64)))
         return Private::encodeInteger(qint64(value));
     else
         return Private::wrap(Codec<T>::toCbor(value));
@@ -469,7 +491,7 @@ QByteArray encode(const T &value)
  * Decodes \a bytes into \a value. Returns false, leaving \a value untouched, when the bytes are
  * not a valid encoding of \c T (corrupt, truncated, another type, an unknown format version).
  */
-template <typename T>
+template<typename T>
 bool decode(const QByteArray &bytes, T *value)
 {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {

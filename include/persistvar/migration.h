@@ -40,7 +40,7 @@ public:
     void remove(const QString &key);
 
     /*! The value of \a key decoded as \c T: NotFound, DecodeFailed, or the value. */
-    template <typename T>
+    template<typename T>
     Result<T> value(const QString &key) const
     {
         const Result<QByteArray> bytes = load(key);
@@ -54,7 +54,7 @@ public:
         return decoded;
     }
     /*! Stages \a value for \a key. */
-    template <typename T>
+    template<typename T>
     void setValue(const QString &key, const T &value)
     {
         save(key, encode(value));
@@ -101,7 +101,7 @@ struct PERSISTVAR_EXPORT Migration
      * Converts the value of \a key from \c From to \c To with \a convert. Fails with
      * DecodeFailed when the stored value is not a \c From.
      */
-    template <typename From, typename To, typename Fn>
+    template<typename From, typename To, typename Fn>
     static Migration convert(int version, const QString &key, Fn convert)
     {
         Migration step;

@@ -18,17 +18,17 @@ namespace PersistVar {
  * onto these codes in one place, so application code can react to the code and show the message.
  */
 enum class ErrorCode {
-    NoError = 0,  //!< The call succeeded.
-    NotFound,     //!< The key is not in the store (Storage::load only; variables serve their default).
+    NoError = 0, //!< The call succeeded.
+    NotFound, //!< The key is not in the store (Storage::load only; variables serve their default).
     TypeMismatch, //!< The key is already in use by a variable of another type.
     DecodeFailed, //!< The stored bytes could not be decoded into the variable's type.
     StorageFailed, //!< The store could not be opened, read or written (I/O, permissions, server down).
-    Conflict,     //!< Compare-and-swap refused the write: the stored value changed since it was read.
-    Closed,       //!< The manager or storage was closed.
-    InvalidKey,   //!< The key is empty or otherwise unusable.
+    Conflict, //!< Compare-and-swap refused the write: the stored value changed since it was read.
+    Closed, //!< The manager or storage was closed.
+    InvalidKey, //!< The key is empty or otherwise unusable.
     InvalidArgument, //!< A store name, table name or other argument is malformed.
     NotSupported, //!< The backend does not implement this operation.
-    Locked,       //!< A read-only layer locks the key: the value cannot be changed.
+    Locked, //!< A read-only layer locks the key: the value cannot be changed.
 };
 
 /*!
@@ -44,9 +44,7 @@ public:
     Error() = default;
     /*! An error with \a code about \a key, with \a message saying what went wrong. */
     Error(ErrorCode code, QString key, QString message)
-        : m_code(code)
-        , m_key(std::move(key))
-        , m_message(std::move(message))
+        : m_code(code), m_key(std::move(key)), m_message(std::move(message))
     {
     }
 
@@ -93,27 +91,16 @@ PERSISTVAR_EXPORT QDebug operator<<(QDebug debug, const Error &error);
  *     qWarning() << r.error();
  * \endcode
  */
-template <typename T>
+template<typename T>
 class Result
 {
 public:
     /*! Success with \a value. */
-    Result(T value)
-        : m_value(std::move(value))
-    {
-    }
+    Result(T value) : m_value(std::move(value)) { }
     /*! Failure with \a error; value() is a default-constructed \c T. */
-    Result(Error error)
-        : m_value()
-        , m_error(std::move(error))
-    {
-    }
+    Result(Error error) : m_value(), m_error(std::move(error)) { }
     /*! A usable \a value together with an \a error (see the class description). */
-    Result(T value, Error error)
-        : m_value(std::move(value))
-        , m_error(std::move(error))
-    {
-    }
+    Result(T value, Error error) : m_value(std::move(value)), m_error(std::move(error)) { }
 
     /*! True when there is no error. */
     bool isOk() const { return !m_error.isError(); }
@@ -134,17 +121,14 @@ private:
 };
 
 /*! \brief The outcome of a fallible call that returns nothing: success or an Error. */
-template <>
+template<>
 class Result<void>
 {
 public:
     /*! Success. */
     Result() = default;
     /*! Failure with \a error. */
-    Result(Error error)
-        : m_error(std::move(error))
-    {
-    }
+    Result(Error error) : m_error(std::move(error)) { }
     /*! True when there is no error. */
     bool isOk() const { return !m_error.isError(); }
     /*! The error; a default Error on success. */

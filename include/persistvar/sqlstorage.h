@@ -22,10 +22,9 @@ class SqlStoragePrivate;
  * \c persistvar_meta, so a later version of PersistVar can migrate it.
  *
  * \code
- * auto storage = PersistVar::SqlStorage::openSqlite(QStringLiteral("/home/ada/.local/share/app/app.db"));
- * if (!storage.isOk()) {
- *     qWarning() << storage.error();
- *     return;
+ * auto storage =
+ * PersistVar::SqlStorage::openSqlite(QStringLiteral("/home/ada/.local/share/app/app.db")); if
+ * (!storage.isOk()) { qWarning() << storage.error(); return;
  * }
  * PersistVar::VarManager manager(std::move(storage).value());
  * \endcode
@@ -127,7 +126,7 @@ public:
     static Result<std::unique_ptr<SqlStorage>> openPostgreSql(const QString &url);
     /*! Same as openPostgreSql(url), with \a options; a \c table in \a url wins over Options::table. */
     static Result<std::unique_ptr<SqlStorage>> openPostgreSql(const QString &url,
-                                                             const Options &options);
+                                                              const Options &options);
 
     /*!
      * Uses the application's QSqlDatabase connection called \a connectionName (QSQLITE or QPSQL),
@@ -139,7 +138,7 @@ public:
     static Result<std::unique_ptr<SqlStorage>> fromConnection(const QString &connectionName);
     /*! Same as fromConnection(connectionName), with \a options. */
     static Result<std::unique_ptr<SqlStorage>> fromConnection(const QString &connectionName,
-                                                             const Options &options);
+                                                              const Options &options);
 
     /*! Closes every connection the storage opened. */
     ~SqlStorage() override;

@@ -7,10 +7,10 @@
 #include <persistvar/varnotifier.h>
 
 #include <QtCore/QMetaType>
-#include <QtCore/QProperty>
 #include <QtCore/QMutex>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
+#include <QtCore/QProperty>
 #include <QtCore/QString>
 
 #include <atomic>
@@ -36,7 +36,7 @@ class VarManagerPrivate;
  * stored), and equality of the encoded bytes for everything else (containers, QVariant, gadgets),
  * which is exact because encoding is deterministic.
  */
-template <typename T, typename Enable = void>
+template<typename T, typename Enable = void>
 struct Equality
 {
     /*! True when \a a and \a b are the same value for PersistVar. */
@@ -44,8 +44,9 @@ struct Equality
     {
         if constexpr (std::is_floating_point_v<T>)
             return std::memcmp(&a, &b, sizeof(T)) == 0;
-        else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_same_v<T, QString>
-                           || std::is_same_v<T, QByteArray>)
+        else if constexpr (
+            std::is_arithmetic_v<
+                T> || std::is_enum_v<T> || std::is_same_v<T, QString> || std::is_same_v<T, QByteArray>)
             return a == b;
         else
             return encode(a) == encode(b);
@@ -124,7 +125,7 @@ protected:
     {
         std::optional<QByteArray> newBytes; // nullopt: remove the key
         std::optional<QByteArray> oldBytes; // nullopt: believed absent
-        bool compareOldValue = true;        // false when what is stored could not be read
+        bool compareOldValue = true; // false when what is stored could not be read
         quint32 generation = 0;
         bool resetPending = false; // reset(): remove even when defaults are written
     };
@@ -221,7 +222,7 @@ private:
  * Every member is safe to call from any thread. get() and setLazy() never wait for storage I/O.
  * A Var is neither copyable nor movable.
  */
-template <typename T>
+template<typename T>
 class Var final : public VarBase
 {
 public:
@@ -265,7 +266,7 @@ public:
      * volume->onChanged(slider, [slider](double v) { slider->setValue(int(v * 100)); });
      * \endcode
      */
-    template <typename Fn>
+    template<typename Fn>
     QMetaObject::Connection onChanged(const QObject *context, Fn fn)
     {
         return QObject::connect(notifier(), &VarNotifier::valueChanged, context,
@@ -311,7 +312,7 @@ public:
      * \a fn returns the new value and whether it changed: \c {std::pair<T, bool>}. It may run
      * more than once and must not call into this variable.
      */
-    template <typename Fn>
+    template<typename Fn>
     Result<void> update(Fn &&fn)
     {
         if (Result<void> r = checkWritable(); !r.isOk())
@@ -370,7 +371,7 @@ public:
      * Returns whether the value changed. It runs under the variable's lock: keep it short and do
      * not call into this variable from it.
      */
-    template <typename Fn>
+    template<typename Fn>
     Result<bool> updateLazy(Fn &&fn)
     {
         if (Result<void> r = checkWritable(); !r.isOk())

@@ -38,7 +38,7 @@ public:
     QString keyFor(const QString &name) const;
 
     /*! The variable \a name of this group: VarManager::var() with keyFor(name). */
-    template <typename T>
+    template<typename T>
     Result<Var<T> *> var(const QString &name, const T &defaultValue = T()) const
     {
         return m_manager->var<T>(keyFor(name), defaultValue);

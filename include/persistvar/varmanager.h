@@ -46,7 +46,7 @@ enum class DefaultsPolicy {
 
 /*! How VarManager::resolveConflict() settles a conflict. */
 enum class ConflictResolution {
-    KeepLocal,  //!< Write the local value over the stored one with the next sync.
+    KeepLocal, //!< Write the local value over the stored one with the next sync.
     TakeStored, //!< Drop the local value and take what is stored.
 };
 
@@ -112,7 +112,7 @@ public:
      * one snapshot of the store, taken by the first call (one query instead of one per
      * variable when an application starts); variables created later read the store itself.
      */
-    template <typename T>
+    template<typename T>
     Result<Var<T> *> var(const QString &key, const T &defaultValue = T())
     {
         const auto factory = [](VarManager *manager, const QString &k, const void *d) -> VarBase * {
@@ -247,7 +247,7 @@ private:
 };
 
 /*! Same as \c manager.var<T>(key, defaultValue): the Go library's \c NewVar. */
-template <typename T>
+template<typename T>
 Result<Var<T> *> newVar(VarManager &manager, const QString &key, const T &defaultValue = T())
 {
     return manager.var<T>(key, defaultValue);

@@ -21,7 +21,7 @@ Result<std::unique_ptr<Storage>> openDefaultStorage()
 }
 
 Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const QString &rest,
-                                                   const QString &fullName)
+                                                    const QString &fullName)
 {
     if (scheme == QLatin1String("ini")) {
         const QString path = localPathFromStoreName(rest);
@@ -65,9 +65,9 @@ Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const
             pathPart = rest.left(query);
             const QString options = rest.mid(query + 1);
             if (!options.startsWith(QLatin1String("table=")) || options.contains(QLatin1Char('&')))
-                return Error(ErrorCode::InvalidArgument, QString(),
-                             QStringLiteral("\"sqlite:\" takes only ?table=NAME, not \"%1\"")
-                                 .arg(options));
+                return Error(
+                    ErrorCode::InvalidArgument, QString(),
+                    QStringLiteral("\"sqlite:\" takes only ?table=NAME, not \"%1\"").arg(options));
             table = options.mid(6);
             if (table.isEmpty())
                 return Error(ErrorCode::InvalidArgument, QString(),
@@ -75,8 +75,9 @@ Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const
         }
         const QString path = localPathFromStoreName(pathPart);
         if (path.isEmpty())
-            return Error(ErrorCode::InvalidArgument, QString(),
-                         QStringLiteral("\"sqlite:\" needs a file path, as in sqlite:/path/app.db"));
+            return Error(
+                ErrorCode::InvalidArgument, QString(),
+                QStringLiteral("\"sqlite:\" needs a file path, as in sqlite:/path/app.db"));
         SqlStorage::Options options;
         if (!table.isEmpty())
             options.table = table;

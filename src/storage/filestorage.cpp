@@ -10,9 +10,9 @@
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QFileSystemWatcher>
-#include <QtCore/QPointer>
 #include <QtCore/QLockFile>
 #include <QtCore/QMutex>
+#include <QtCore/QPointer>
 #include <QtCore/QSaveFile>
 #include <QtCore/QtEndian>
 
@@ -115,7 +115,7 @@ public:
     // Watching: the directory's files as last seen, and the watcher in the context's thread.
     QPointer<QFileSystemWatcher> watcher;
     QHash<QString, FileVersion> seenVersions; // file name -> version; only the watcher's thread
-    QHash<QString, QString> seenKeys;         // file name -> key
+    QHash<QString, QString> seenKeys; // file name -> key
 
     // The key a file holds: decoded from a readable name, read from a hashed file's header.
     QString keyForFile(const QString &fileName) const
@@ -199,8 +199,9 @@ public:
                     break;
             }
             for (const QString &path : std::as_const(missing)) {
-                if (!QDir().mkdir(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                            | QFileDevice::ExeOwner)
+                if (!QDir().mkdir(path,
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                      | QFileDevice::ExeOwner)
                     && !QFileInfo(path).isDir())
                     return failure(QString(),
                                    QStringLiteral("cannot create the directory %1").arg(path));
@@ -212,7 +213,10 @@ public:
         return {};
     }
 
-    QString pathFor(const QString &fileName) const { return directory + QLatin1Char('/') + fileName; }
+    QString pathFor(const QString &fileName) const
+    {
+        return directory + QLatin1Char('/') + fileName;
+    }
 
     static QString fileName(const QString &key)
     {
@@ -237,7 +241,8 @@ public:
         if (name.size() <= MaxReadableNameLength)
             return name;
         return QStringLiteral("h_")
-            + QString::fromLatin1(QCryptographicHash::hash(utf8, QCryptographicHash::Sha256).toHex());
+            + QString::fromLatin1(
+                   QCryptographicHash::hash(utf8, QCryptographicHash::Sha256).toHex());
     }
 
     // Reads the stored value; NotFound only when the file does not exist.
@@ -274,8 +279,8 @@ public:
         if (file.write(header) != header.size() || file.write(value) != value.size()) {
             const QString reason = file.errorString();
             file.cancelWriting();
-            return failure(key, QStringLiteral("cannot write %1 (disk full?): %2")
-                                    .arg(path, reason));
+            return failure(key,
+                           QStringLiteral("cannot write %1 (disk full?): %2").arg(path, reason));
         }
         // commit() flushes the data to disk (fsync) before it renames over the old file.
         if (!file.commit())
@@ -325,7 +330,7 @@ public:
     }
 
     // Runs \a body with the in-process mutex and the cross-process lock file held.
-    template <typename Body>
+    template<typename Body>
     auto withLock(const QString &key, Body body) -> decltype(body())
     {
         QMutexLocker lock(&mutex);
@@ -334,17 +339,17 @@ public:
         QLockFile lockFile(pathFor(QStringLiteral(".lock")));
         lockFile.setStaleLockTime(StaleLockMs);
         if (!Private::lockWithin(lockFile, std::chrono::milliseconds(LockTimeoutMs)))
-            return decltype(body())(failure(
-                key, QStringLiteral("could not lock %1 within %2 s: %3; nothing was written")
-                         .arg(directory)
-                         .arg(LockTimeoutMs / 1000)
-                         .arg(Private::lockFailureReason(lockFile))));
+            return decltype(body())(
+                failure(key,
+                        QStringLiteral("could not lock %1 within %2 s: %3; nothing was written")
+                            .arg(directory)
+                            .arg(LockTimeoutMs / 1000)
+                            .arg(Private::lockFailureReason(lockFile))));
         return body();
     }
 };
 
-FileStorage::FileStorage(const QString &directory)
-    : d(std::make_unique<FileStoragePrivate>())
+FileStorage::FileStorage(const QString &directory) : d(std::make_unique<FileStoragePrivate>())
 {
     d->directory = QDir::cleanPath(QDir(directory).absolutePath());
 }
@@ -428,8 +433,9 @@ Result<QStringList> FileStorage::keys()
     if (Error e = d->ensureDirectory(); e.isError())
         return e;
     QStringList result;
-    const QStringList names = QDir(d->directory).entryList({QStringLiteral("k_*"), QStringLiteral("h_*")},
-                                                           QDir::Files | QDir::Hidden);
+    const QStringList names =
+        QDir(d->directory)
+            .entryList({QStringLiteral("k_*"), QStringLiteral("h_*")}, QDir::Files | QDir::Hidden);
     for (const QString &name : names) {
         QFile file(d->pathFor(name));
         if (!file.open(QIODevice::ReadOnly))

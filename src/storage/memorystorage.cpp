@@ -98,8 +98,8 @@ MemoryStorage::MemoryStorage()
 
 MemoryStorage::MemoryStorage(const QString &sharedName)
     : d(std::make_unique<MemoryStoragePrivate>(
-          sharedName.isEmpty() ? std::make_shared<SharedValues>() : sharedValues(sharedName),
-          sharedName))
+        sharedName.isEmpty() ? std::make_shared<SharedValues>() : sharedValues(sharedName),
+        sharedName))
 {
 }
 

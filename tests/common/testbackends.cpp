@@ -28,7 +28,7 @@ QString uniqueSuffix()
 
 QStringList all()
 {
-    return {QStringLiteral("memory"), QStringLiteral("file"), QStringLiteral("ini"),
+    return {QStringLiteral("memory"),   QStringLiteral("file"),   QStringLiteral("ini"),
             QStringLiteral("settings"), QStringLiteral("sqlite"), QStringLiteral("postgresql")};
 }
 
@@ -70,9 +70,7 @@ struct Store::Data
     QString appName;
 };
 
-Store::Store(const QString &backend)
-    : m_backend(backend)
-    , m_data(std::make_unique<Data>())
+Store::Store(const QString &backend) : m_backend(backend), m_data(std::make_unique<Data>())
 {
     const QString dir = m_data->dir.path();
     if (backend == QLatin1String("memory")) {
@@ -95,7 +93,8 @@ Store::Store(const QString &backend)
                                           "or run scripts/test, which starts one");
         } else {
             // A table per store keeps tests independent on one shared server.
-            m_name = url + (url.contains(QLatin1Char('?')) ? QStringLiteral("&") : QStringLiteral("?"))
+            m_name = url
+                + (url.contains(QLatin1Char('?')) ? QStringLiteral("&") : QStringLiteral("?"))
                 + QStringLiteral("table=t_") + uniqueSuffix().toLower();
         }
     } else {
@@ -139,8 +138,7 @@ PersistVar::Result<QByteArray> Store::load(const QString &key) const
     return result;
 }
 
-ProbeStorage::ProbeStorage(std::unique_ptr<PersistVar::Storage> inner)
-    : m_inner(std::move(inner))
+ProbeStorage::ProbeStorage(std::unique_ptr<PersistVar::Storage> inner) : m_inner(std::move(inner))
 {
 }
 

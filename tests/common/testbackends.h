@@ -50,7 +50,7 @@ public:
     // closed again. The bytes, or the error (NotFound when nothing is stored).
     PersistVar::Result<QByteArray> load(const QString &key) const;
     // The same, decoded as T: std::nullopt when nothing is stored or the bytes do not decode.
-    template <typename T>
+    template<typename T>
     std::optional<T> value(const QString &key) const
     {
         const PersistVar::Result<QByteArray> bytes = load(key);
@@ -114,10 +114,10 @@ private:
 };
 
 // QSKIP with the reason when the store is unusable here. Use at the top of a test function.
-#define PERSISTVAR_REQUIRE_STORE(store)                                                            \
-    do {                                                                                           \
-        if (!(store).skipReason().isEmpty())                                                       \
-            QSKIP(qPrintable((store).skipReason()));                                               \
+#define PERSISTVAR_REQUIRE_STORE(store) \
+    do { \
+        if (!(store).skipReason().isEmpty()) \
+            QSKIP(qPrintable((store).skipReason())); \
     } while (false)
 
 // The PostgreSQL server URL for tests (PERSISTVAR_TEST_POSTGRES_URL), or empty.

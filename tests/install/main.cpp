@@ -25,7 +25,8 @@ int main(int argc, char *argv[])
             return 2;
     }
     auto manager = PersistVar::VarManager::open(store);
-    const double volume = manager.value()->var<double>(QStringLiteral("audio/volume"), 0.5).value()->get();
+    const double volume =
+        manager.value()->var<double>(QStringLiteral("audio/volume"), 0.5).value()->get();
     std::printf("volume=%g\n", volume);
     return volume == 0.8 ? 0 : 3;
 }

@@ -121,8 +121,8 @@ private Q_SLOTS:
         }
 
         // Keep mine: the next sync writes it over theirs.
-        QVERIFY(mine->resolveConflict(QStringLiteral("title"), ConflictResolution::KeepLocal)
-                    .isOk());
+        QVERIFY(
+            mine->resolveConflict(QStringLiteral("title"), ConflictResolution::KeepLocal).isOk());
         QVERIFY(mine->sync().isOk());
         {
             auto reader = store.openStorage();
@@ -132,14 +132,15 @@ private Q_SLOTS:
         }
 
         // Take theirs: the local value is dropped.
-        QVERIFY(remote->update([](const QString &) {
-                          return std::pair(QStringLiteral("theirs again"), true);
-                      })
+        QVERIFY(remote
+                    ->update([](const QString &) {
+                        return std::pair(QStringLiteral("theirs again"), true);
+                    })
                     .isOk());
         QVERIFY(local->setLazy(QStringLiteral("mine again")).isOk());
         QCOMPARE(mine->sync().errorCode(), ErrorCode::Conflict);
-        QVERIFY(mine->resolveConflict(QStringLiteral("title"), ConflictResolution::TakeStored)
-                    .isOk());
+        QVERIFY(
+            mine->resolveConflict(QStringLiteral("title"), ConflictResolution::TakeStored).isOk());
         QCOMPARE(local->get(), QStringLiteral("theirs again"));
         QVERIFY(!local->isDirty());
         QVERIFY(mine->conflictingKeys().isEmpty());

@@ -28,8 +28,8 @@ private Q_SLOTS:
         // to keep the suite's time in budget.
         TestBackends::forEach(
             [](const QString &backend) {
-                const bool lighter = backend == QLatin1String("file")
-                    || backend == QLatin1String("settings");
+                const bool lighter =
+                    backend == QLatin1String("file") || backend == QLatin1String("settings");
                 QTest::newRow(qPrintable(backend)) << backend << 4 << (lighter ? 250 : 1000);
             },
             TestBackends::persistent());

@@ -15,7 +15,7 @@ using namespace PersistVar;
 
 namespace {
 // What a fresh storage on the same store holds for key: decoded, or nullopt when absent.
-template <typename T>
+template<typename T>
 std::optional<T> storedValue(const TestBackends::Store &store, const QString &key)
 {
     auto storage = store.openStorage();
@@ -61,8 +61,10 @@ private Q_SLOTS:
             QVERIFY(manager->var<int>(QStringLiteral("windowless"), 0).value()->set(1).isOk());
             QVERIFY(manager->var<int>(QStringLiteral("other/x"), 0).value()->set(2).isOk());
             // An unsynced value belongs to the group too.
-            QVERIFY(window.var<QString>(QStringLiteral("title")).value()->setLazy(
-                QStringLiteral("Editor")).isOk());
+            QVERIFY(window.var<QString>(QStringLiteral("title"))
+                        .value()
+                        ->setLazy(QStringLiteral("Editor"))
+                        .isOk());
             QCOMPARE(window.keys().value(),
                      QStringList({QStringLiteral("dock/visible"), QStringLiteral("title"),
                                   QStringLiteral("width")}));
@@ -139,8 +141,10 @@ private Q_SLOTS:
         PERSISTVAR_REQUIRE_STORE(store);
         {
             auto manager = store.openManager();
-            QVERIFY(manager->var<QString>(QStringLiteral("name")).value()->set(
-                QStringLiteral("Ada")).isOk());
+            QVERIFY(manager->var<QString>(QStringLiteral("name"))
+                        .value()
+                        ->set(QStringLiteral("Ada"))
+                        .isOk());
         }
         Migration failing;
         failing.version = 2;
@@ -176,29 +180,34 @@ private Q_SLOTS:
         QVERIFY(upper->save(QStringLiteral("theme"), encode(QStringLiteral("Dark")), std::nullopt)
                     .isOk());
         QVERIFY(upper->save(QStringLiteral("font/size"), encode(12), std::nullopt).isOk());
-        QVERIFY(upper->save(QStringLiteral(".persistvar/locked"),
-                            encode(QStringList{QStringLiteral("proxy/*")}), std::nullopt)
+        QVERIFY(upper
+                    ->save(QStringLiteral(".persistvar/locked"),
+                           encode(QStringList{QStringLiteral("proxy/*")}), std::nullopt)
                     .isOk());
         auto lower = std::make_unique<MemoryStorage>();
         QVERIFY(lower->save(QStringLiteral("theme"), encode(QStringLiteral("Light")), std::nullopt)
                     .isOk());
-        QVERIFY(lower->save(QStringLiteral("proxy/host"), encode(QStringLiteral("proxy.corp")),
-                            std::nullopt)
+        QVERIFY(lower
+                    ->save(QStringLiteral("proxy/host"), encode(QStringLiteral("proxy.corp")),
+                           std::nullopt)
                     .isOk());
         QVERIFY(lower->save(QStringLiteral("toolbar"), encode(false), std::nullopt).isOk());
 
         {
             auto manager = store.openManager();
             // The user once set a proxy and a font size.
-            QVERIFY(manager->var<QString>(QStringLiteral("proxy/host")).value()->set(
-                QStringLiteral("mine")).isOk());
+            QVERIFY(manager->var<QString>(QStringLiteral("proxy/host"))
+                        .value()
+                        ->set(QStringLiteral("mine"))
+                        .isOk());
             QVERIFY(manager->var<int>(QStringLiteral("font/size"), 10).value()->set(14).isOk());
         }
         auto manager = store.openManager();
         QVERIFY(manager->addLayer(std::move(upper)).isOk());
         QVERIFY(manager->addLayer(std::move(lower)).isOk());
 
-        Var<QString> *theme = manager->var<QString>(QStringLiteral("theme"), QStringLiteral("Auto")).value();
+        Var<QString> *theme =
+            manager->var<QString>(QStringLiteral("theme"), QStringLiteral("Auto")).value();
         QCOMPARE(theme->get(), QStringLiteral("Dark")); // upper layer before lower
         QCOMPARE(theme->defaultValue(), QStringLiteral("Dark"));
         QVERIFY(theme->isDefault());
@@ -217,8 +226,10 @@ private Q_SLOTS:
         QCOMPARE(proxy->set(QStringLiteral("evil")).errorCode(), ErrorCode::Locked);
         QCOMPARE(proxy->setLazy(QStringLiteral("evil")).errorCode(), ErrorCode::Locked);
         QCOMPARE(proxy->reset().errorCode(), ErrorCode::Locked);
-        QVERIFY(proxy->set(QStringLiteral("evil")).error().message().contains(
-            QStringLiteral("locked")));
+        QVERIFY(proxy->set(QStringLiteral("evil"))
+                    .error()
+                    .message()
+                    .contains(QStringLiteral("locked")));
         QCOMPARE(proxy->get(), QStringLiteral("proxy.corp"));
         QVERIFY(manager->sync().isOk());
         // The user's own stored value is left alone, neither used nor overwritten.
