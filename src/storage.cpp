@@ -79,6 +79,13 @@ QString Storage::description() const
     return QStringLiteral("storage");
 }
 
+Result<void> Storage::checkKey(const QString &key) const
+{
+    if (key.isEmpty())
+        return Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty"));
+    return {};
+}
+
 QString defaultStorePath()
 {
     // AppDataLocation includes organization and application names, so two applications never

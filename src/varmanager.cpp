@@ -383,8 +383,8 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
     };
     if (isClosed())
         return fail(Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed")));
-    if (key.isEmpty())
-        return fail(Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is empty")));
+    if (const Result<void> valid = d->storage->checkKey(key); !valid.isOk())
+        return fail(valid.error());
 
     Error error;
     VarBase *var = nullptr;

@@ -194,6 +194,7 @@ public:
     bool isSafeFromAnyThread() const override;
     /*! \c ini:/path/app.ini or \c settings:Organization/Application. */
     QString description() const override;
+    Result<void> checkKey(const QString &key) const override;
 
 private:
     explicit SettingsStorage(std::unique_ptr<SettingsStoragePrivate> d);

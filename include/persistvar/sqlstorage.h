@@ -32,7 +32,8 @@ class SqlStoragePrivate;
  * \section sqlcas Compare-and-swap
  * save() is a conditional update in the database itself (\c UPDATE ... \c WHERE \c value = old),
  * so two processes, or two hosts, never lose each other's updates: the second one gets
- * ErrorCode::Conflict. A write whose stored value already equals the new value succeeds.
+ * ErrorCode::Conflict, even when the value it finds happens to equal its own (two update() calls
+ * that both turn 1 into 2 must not both succeed).
  *
  * \section sqlbatch Batches
  * saveBatch() runs in one transaction. When the store fails (I/O, a lost connection, a trigger or
@@ -154,6 +155,25 @@ public:
      */
     Result<void> close() override;
     QList<Error> saveBatch(const QList<StorageWrite> &writes) override;
+    /*!
+     * Reports changes by other writers to \a callback in \a context's thread, which needs an
+     * event loop; call it from that thread (else ErrorCode::InvalidArgument).
+     *
+     * SQLite: every 250 ms a cheap check (\c PRAGMA \c data_version) tells whether another
+     * connection committed; if so, the keys whose values differ are reported. This also sees
+     * changes made by the application's own SQL on another connection.
+     *
+     * PostgreSQL: every write of a SqlStorage notifies the table's channel
+     * (\c persistvar_TABLE) with the keys it wrote; a separate connection LISTENs to it, so
+     * changes from other processes and hosts arrive within milliseconds. Writes by other SQL
+     * code do not notify and are not seen. A lost server connection is re-established within
+     * 5 s, and then every key is reported as possibly changed.
+     *
+     * Writes of this process may be reported too; VarManager ignores what it already knows.
+     */
+    Result<void> startWatching(QObject *context, ChangeCallback callback) override;
+    /*! Stops reporting changes; no callback runs after it returns. Safe from any thread. */
+    void stopWatching() override;
     /*! Every key and value, in one query. */
     Result<QHash<QString, QByteArray>> loadAll() override;
     /*! Every key, sorted by the database's collation. */
@@ -163,6 +183,7 @@ public:
      * never a password.
      */
     QString description() const override;
+    Result<void> checkKey(const QString &key) const override;
 
     /*! The table holding the values. */
     QString table() const;

@@ -133,6 +133,14 @@ public:
 
     /*! A short description for logs and messages, without credentials (e.g. "file:/tmp/x"). */
     virtual QString description() const;
+
+    /*!
+     * Returns ErrorCode::InvalidKey, naming the cause, when this store can never hold \a key
+     * (QSettings drops a leading '/', PostgreSQL text cannot hold NUL); VarManager::var() asks
+     * before it makes a variable, so such a key fails at once instead of at every sync. The
+     * default refuses only the empty key.
+     */
+    virtual Result<void> checkKey(const QString &key) const;
 };
 
 /*!
