@@ -639,7 +639,7 @@ public:
         if (owned && settings->status() != QSettings::NoError)
             resetSettings();
         const QSettings::Status before = settings->status();
-        syncSettings(); // picks up other processes' writes
+        syncSettings(Lock::NotHeld); // picks up other processes' writes
         // A FormatError still leaves every readable key readable: reads go on.
         if (before == QSettings::NoError && settings->status() == QSettings::AccessError)
             return statusError(QSettings::AccessError, key);
@@ -657,7 +657,7 @@ public:
                                         "error, so the outcome of a write could not be told: %1")
                              .arg(e.message()));
         }
-        syncSettings();
+        syncSettings(Lock::Held);
         if (Error e = checkFormat(key); e.isError())
             return e;
         if (Error e = statusError(settings->status(), key); e.isError())
@@ -753,6 +753,7 @@ public:
         if (before.isValid() && after.isValid() && after <= before)
             setModificationTime(before.addMSecs(1));
         recordSeen();
+        lockedStamp = stampNow();
         // What QSettings wrote parses: the next write need not check it again.
         if (!seen.hash.isEmpty())
             checkedContent = seen.hash;
@@ -781,22 +782,94 @@ public:
             seen.hash = fileContentHash();
     }
 
-    // QSettings::sync(), made to notice every change: QSettings re-reads the file only when its
-    // size or modification time changed, and a rewrite of the same length within one tick of the
-    // file system's clock (by a writer that is not a SettingsStorage) changes neither. When this
-    // storage saw the file that soon after a change, it compares the content too, and moves the
-    // time on if only the content changed.
-    void syncSettings()
+    // The file's size and modification time, as QSettings compares them.
+    struct Stamp
     {
-        if (fileBased && !seen.hash.isEmpty()) {
-            const QFileInfo info(path);
-            if (info.exists() && info.size() == seen.size && info.lastModified() == seen.modified
-                && fileContentHash() != seen.hash)
-                setModificationTime(seen.modified.addMSecs(1));
+        qint64 size = -1;
+        QDateTime modified;
+        bool operator==(const Stamp &other) const
+        {
+            return size == other.size && modified == other.modified;
         }
-        settings->sync();
-        if (fileBased)
+        bool operator!=(const Stamp &other) const { return !(*this == other); }
+    };
+    // The file as this storage left it under the lock, and whether QSettings may since have
+    // paired a time with the wrong content (see syncSettings()).
+    Stamp lockedStamp;
+    bool suspect = false;
+
+    Stamp stampNow() const
+    {
+        const QFileInfo info(path);
+        return info.exists() ? Stamp{info.size(), info.lastModified()} : Stamp{};
+    }
+
+    // Makes every QSettings object, in any process, read the file again at its next sync. Only
+    // with the lock held: without it another process may replace the file in between, and its
+    // new file would get a time that a third process already saw with other content.
+    void moveTimeOn()
+    {
+        const QDateTime now = modificationTime();
+        if (now.isValid())
+            setModificationTime(now.addMSecs(1));
+    }
+
+    // QSettings::sync(), made to notice every change. QSettings re-reads the file only when its
+    // size or modification time differs from what it recorded, and it can record the wrong one:
+    // it reads the content first and looks at the time afterwards, so a file replaced in between
+    // pairs the new time with the old content, which it then keeps (and a compare-and-swap
+    // compared with it loses another process's update). Two defences:
+    // - A read without the lock looks at the time before and after the sync. If the file changed
+    //   meanwhile, it takes the lock and moves the time on, so QSettings reads it again.
+    // - Under the lock, before a write, the time is moved on whenever the file is not exactly as
+    //   this storage left it under the lock (another process wrote, or a read may have paired the
+    //   times wrongly), and always for the application's QSettings object, which other code of
+    //   the process may sync. Nobody else writes while the lock is held, so the sync that follows
+    //   reads exactly what is there.
+    // Besides, a rewrite of the same length within one tick of the file system's clock by a
+    // writer that is not a SettingsStorage changes neither size nor time; when this storage saw
+    // the file that soon after a change, it compares the content too.
+    enum class Lock { NotHeld, Held };
+    void syncSettings(Lock lock)
+    {
+        if (!fileBased) {
+            settings->sync();
+            return;
+        }
+        const auto unnoticedChange = [this] {
+            const QFileInfo info(path);
+            return !seen.hash.isEmpty() && info.exists() && info.size() == seen.size
+                && info.lastModified() == seen.modified && fileContentHash() != seen.hash;
+        };
+        if (lock == Lock::Held) {
+            if (!owned || suspect || stampNow() != lockedStamp || unnoticedChange())
+                moveTimeOn();
+            settings->sync();
+            suspect = false;
             recordSeen();
+            lockedStamp = stampNow();
+            return;
+        }
+        const Stamp before = stampNow();
+        if (!suspect && !unnoticedChange()) {
+            settings->sync();
+            if (stampNow() == before) {
+                recordSeen();
+                return;
+            }
+        }
+        // Rare: the file changed during the sync, or without changing its time. Worth the lock.
+        QLockFile lockFile(lockPath);
+        if (acquire(lockFile, QString()).isError()) {
+            suspect = true; // the next sync or write tries again
+            settings->sync();
+            return;
+        }
+        moveTimeOn();
+        settings->sync();
+        suspect = false;
+        recordSeen();
+        lockedStamp = stampNow();
     }
 
     struct Undo
@@ -1031,6 +1104,13 @@ void SettingsStorage::setLockTimeout(std::chrono::milliseconds timeout)
 std::chrono::milliseconds SettingsStorage::lockTimeout() const
 {
     return d->lockTimeout();
+}
+
+Result<void> SettingsStorage::checkKey(const QString &key) const
+{
+    if (Error e = SettingsStoragePrivate::validateKey(key); e.isError())
+        return e;
+    return {};
 }
 
 Result<QByteArray> SettingsStorage::load(const QString &key)
