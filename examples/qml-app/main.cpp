@@ -33,20 +33,23 @@ int main(int argc, char *argv[])
     }
     manager.value()->setAutoSyncInterval(std::chrono::seconds(1));
 
-    QQmlApplicationEngine engine;
+    int status = 0;
+    {
+        QQmlApplicationEngine engine;
 #ifdef PERSISTVAR_QML_IMPORT_PATH
-    engine.addImportPath(QStringLiteral(PERSISTVAR_QML_IMPORT_PATH));
+        engine.addImportPath(QStringLiteral(PERSISTVAR_QML_IMPORT_PATH));
 #endif
-    PersistVar::Qml::setDefaultManager(&engine, manager.value().get());
-    engine.rootContext()->setContextProperty(QStringLiteral("smokeTest"), parser.isSet(smokeTest));
-    QObject::connect(
-        &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
-        [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
-    // qt_add_qml_module puts the QML files under qrc:/<URI>/ (Qt 6.4 has no loadFromModule()).
-    engine.load(QUrl(QStringLiteral("qrc:/QmlApp/Main.qml")));
-    const int status = app.exec();
-    // QML elements write their last values when destroyed: destroy them before closing.
-    engine.deleteLater();
-    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+        PersistVar::Qml::setDefaultManager(&engine, manager.value().get());
+        engine.rootContext()->setContextProperty(QStringLiteral("smokeTest"),
+                                                 parser.isSet(smokeTest));
+        QObject::connect(
+            &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
+            [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
+        // qt_add_qml_module puts the QML files under qrc:/<URI>/ (Qt 6.4 has no loadFromModule()).
+        engine.load(QUrl(QStringLiteral("qrc:/QmlApp/Main.qml")));
+        status = app.exec();
+        // Leaving this scope destroys the engine and its QML elements, which write their last
+        // values as they go: that must happen before the manager closes.
+    }
     return manager.value()->close().isOk() ? status : 1;
 }
