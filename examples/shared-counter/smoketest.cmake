@@ -4,10 +4,12 @@
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 set(store "sqlite:${WORK_DIR}/shared.db")
-# Two COMMANDs in one execute_process run at the same time (as a pipeline).
+# Two COMMANDs in one execute_process run at the same time (as a pipeline). The first one's
+# output goes into the second one's (unread) stdin, so the second must outlive the first, or the
+# first dies of SIGPIPE when it prints its last line: it lingers much longer.
 execute_process(
-    COMMAND "${SHARED_COUNTER}" "${store}" --increments 10 --interval 50 --linger 1500
-    COMMAND "${SHARED_COUNTER}" "${store}" --increments 10 --interval 50 --linger 1500
+    COMMAND "${SHARED_COUNTER}" "${store}" --increments 10 --interval 50 --linger 1000
+    COMMAND "${SHARED_COUNTER}" "${store}" --increments 10 --interval 50 --linger 6000
     RESULTS_VARIABLE results
     OUTPUT_VARIABLE second_output
     ERROR_VARIABLE errors
