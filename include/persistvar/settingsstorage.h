@@ -44,17 +44,17 @@ class SettingsStoragePrivate;
  *   \c 0.30000000000000004, \c 1e+300, \c -0, \c inf, \c nan;
  * - \c bool: \c enabled=true;
  * - QString and Q_ENUM names: \c name=Ada, quoted and escaped by QSettings where needed
- *   (\c "a, b", \c a\\nb, \c @@at for a leading \c @);
+ *   (\c "a, b", \c a\\nb, `@@at` for a leading \c @);
  * - QStringList of two or more strings: \c recent=a.txt, b.txt;
- * - QRect, QSize, QPoint and QByteArray in QSettings' own notation: \c @Rect(0 0 640 480),
- *   \c @Size(640 480), \c @Point(1 2), \c @ByteArray(hello).
+ * - QRect, QSize, QPoint and QByteArray in QSettings' own notation: `@Rect(0 0 640 480)`,
+ *   `@Size(640 480)`, `@Point(1 2)`, `@ByteArray(hello)`.
  *
- * In QSettings' own binary notation, \c @DateTime(...) or \c @Variant(...), which the
+ * In QSettings' own binary notation, `@DateTime(...)` or `@Variant(...)`, which the
  * application's QSettings code reads back as that type: QDateTime, QDate, QTime, QUrl, QUuid,
  * QRectF, QSizeF, QPointF, QVariantMap and one-element lists (QSettings would read a
  * one-element list written as text back as a string).
  *
- * As \c @ByteArray(...) holding PersistVar's encoded bytes, exact: everything else, such as an
+ * As `@ByteArray(...)` holding PersistVar's encoded bytes, exact: everything else, such as an
  * empty list, lists of other values than strings (QList<int>, QVariantList), a null
  * std::optional, gadgets, and values QSettings would change (a QDateTime with a time zone inside
  * a QVariantMap).
@@ -115,7 +115,7 @@ class SettingsStoragePrivate;
  * - load() returns bytes that decode to the stored value, not always the bytes that were saved
  *   (\c 800 written as text comes back as the text "800", which Var<int> decodes as 800).
  * - QSettings rewrites the whole file on every write: comments are not kept, and values in the
- *   file that this process cannot read (an \c @Variant of a type it does not know) are lost, as
+ *   file that this process cannot read (an `@Variant` of a type it does not know) are lost, as
  *   with any QSettings writer.
  * - A Codec specialization whose value is a CBOR number or boolean must also read it back from
  *   text, as the built-in codecs do: from an INI file it comes back as a string.
@@ -165,6 +165,7 @@ public:
      * default. A negative \a timeout is treated as zero (try once). Any thread.
      */
     void setLockTimeout(std::chrono::milliseconds timeout);
+    /*! How long a write waits for the lock files; see setLockTimeout(). */
     std::chrono::milliseconds lockTimeout() const;
 
     Result<QByteArray> load(const QString &key) override;

@@ -117,7 +117,7 @@ public:
 
     /*!
      * Opens the PostgreSQL database named by \a url:
-     * \c postgresql://user[:password]@host[:port]/database[?table=name] (also \c postgres://).
+     * `postgresql://user[:password]@host[:port]/database[?table=name]` (also `postgres://`).
      * User and password are percent-decoded. Without a password in the URL, libpq takes it from
      * the \c PGPASSWORD environment variable or \c ~/.pgpass. Besides \c table the query may set
      * \c sslmode, \c connect_timeout (default 5 s) and \c application_name; anything else is
