@@ -40,13 +40,10 @@ enum class Backend { Sqlite, PostgreSql };
 constexpr int SchemaVersion = 1;
 // One row per table of this database: which schema version PersistVar created it with.
 const QLatin1String MetaTable("persistvar_meta");
-// PostgreSQL batches: rows and bytes per statement. 1,000 rows of 4 parameters stay far below
-// the server's limits; the byte bound keeps a batch of huge values below the 1 GB query limit.
-constexpr qsizetype MaxRowsPerStatement = 1000;
+// PostgreSQL batches: rows and bytes per statement. The rows travel as four array parameters
+// (see bulkSql()); the byte bound keeps a batch of huge values below the 1 GB query limit.
+constexpr qsizetype MaxRowsPerStatement = 50000;
 constexpr qsizetype MaxBytesPerStatement = 64 * 1024 * 1024;
-// Batch statements are prepared for these sizes only (padded with inert rows), so a connection
-// keeps at most five of them, whatever the batch sizes.
-constexpr qsizetype BulkStatementSizes[] = {4, 16, 64, 256, MaxRowsPerStatement};
 
 // SQLite's own busy handler sleeps up to 100 ms between attempts, so under steady contention
 // (four processes taking turns on one key) a writer can lose every attempt for seconds and time
@@ -105,6 +102,41 @@ QVariant blob(const std::optional<QByteArray> &bytes)
     if (!bytes)
         return QVariant(QMetaType::fromType<QByteArray>());
     return bytes->isNull() ? QVariant(QByteArray("")) : QVariant(*bytes);
+}
+
+// An element of a PostgreSQL array literal: double-quoted, with '"' and '\\' escaped.
+void appendArrayText(QString *array, const QString &text)
+{
+    array->reserve(array->size() + text.size() + 2);
+    *array += QLatin1Char('"');
+    for (QChar c : text) {
+        if (c == QLatin1Char('"') || c == QLatin1Char('\\'))
+            *array += QLatin1Char('\\');
+        *array += c;
+    }
+    *array += QLatin1Char('"');
+}
+
+// A bytea element of an array literal in hex input form ("\\x..." once the array's own
+// escaping is undone), or NULL.
+void appendArrayBytes(QString *array, const std::optional<QByteArray> &bytes)
+{
+    if (!bytes) {
+        *array += QLatin1String("NULL");
+        return;
+    }
+    static constexpr char Hex[] = "0123456789abcdef";
+    const qsizetype start = array->size();
+    array->resize(start + 5 + 2 * bytes->size());
+    QChar *out = array->data() + start;
+    for (char c : {'"', '\\', '\\', 'x'})
+        *out++ = QLatin1Char(c);
+    for (char byte : *bytes) {
+        const auto b = static_cast<unsigned char>(byte);
+        *out++ = QLatin1Char(Hex[b >> 4]);
+        *out++ = QLatin1Char(Hex[b & 15]);
+    }
+    *out = QLatin1Char('"');
 }
 
 QString quoted(const QString &identifier)
@@ -425,7 +457,7 @@ public:
     QString loadSql, loadAllSql, keysSql, insertSql, updateSql, upsertSql, deleteSql, deleteIfSql;
 
     void setTable(const QString &table);
-    QString bulkSql(qsizetype rows) const;
+    QString bulkSql() const;
     Error checkKey(const QString &key) const;
     Error sqlError(const QString &key, const QString &action, const QSqlError &error) const;
     QSqlDatabase addConnection(const QString &name) const;
@@ -915,7 +947,7 @@ public:
         return {};
     }
 
-    // PostgreSQL: one statement per chunk of up to 1,000 writes, compare-and-swap included, so a
+    // PostgreSQL: one statement per chunk of up to 50,000 writes, compare-and-swap included, so a
     // batch costs a round trip per chunk instead of per row. Several chunks share a transaction.
     Error writeBulk(const QList<StorageWrite> &writes, const QList<qsizetype> &entries,
                     QList<Error> *errors)
@@ -957,35 +989,39 @@ public:
                      QList<Error> *errors)
     {
         const QString action = QStringLiteral("cannot write a batch to");
-        qsizetype rows = MaxRowsPerStatement;
-        for (qsizetype size : BulkStatementSizes) {
-            if (size >= chunk.size()) {
-                rows = size;
-                break;
-            }
-        }
         Error error;
-        QSqlQuery *query = statement(d->bulkSql(rows), QString(), &error);
+        QSqlQuery *query = statement(d->bulkSql(), QString(), &error);
         if (!query)
             return error;
-        const QVariant nullText(QMetaType::fromType<QString>());
-        query->bindValue(int(rows * 4), d->channel);
-        for (qsizetype row = 0; row < rows; ++row) {
-            const int first = int(row * 4);
-            if (row < chunk.size()) {
-                const StorageWrite &w = writes.at(chunk.at(row));
-                query->bindValue(first, w.key);
-                query->bindValue(first + 1, blob(w.newValue));
-                query->bindValue(first + 2, blob(w.oldValue));
-                query->bindValue(first + 3, int(writeMode(w)));
-            } else {
-                // Padding: a row without a key, which no part of the statement touches.
-                query->bindValue(first, nullText);
-                query->bindValue(first + 1, blob(std::nullopt));
-                query->bindValue(first + 2, blob(std::nullopt));
-                query->bindValue(first + 3, int(WriteMode::CheckOnly));
+        // Four array literals instead of four parameters per row: Qt's QPSQL driver sends
+        // bound values inside the statement text, and the server parses one array literal
+        // many times faster than thousands of separate parameters (5x for 10,000 rows).
+        QString keys = QStringLiteral("{");
+        QString newValues = QStringLiteral("{");
+        QString oldValues = QStringLiteral("{");
+        QString modes = QStringLiteral("{");
+        for (qsizetype row = 0; row < chunk.size(); ++row) {
+            const StorageWrite &w = writes.at(chunk.at(row));
+            if (row > 0) {
+                keys += QLatin1Char(',');
+                newValues += QLatin1Char(',');
+                oldValues += QLatin1Char(',');
+                modes += QLatin1Char(',');
             }
+            appendArrayText(&keys, w.key);
+            appendArrayBytes(&newValues, w.newValue);
+            appendArrayBytes(&oldValues, w.oldValue);
+            modes += QString::number(int(writeMode(w)));
         }
+        keys += QLatin1Char('}');
+        newValues += QLatin1Char('}');
+        oldValues += QLatin1Char('}');
+        modes += QLatin1Char('}');
+        query->bindValue(0, keys);
+        query->bindValue(1, newValues);
+        query->bindValue(2, oldValues);
+        query->bindValue(3, modes);
+        query->bindValue(4, d->channel);
         if (Error e = exec(query, QString(), action); e.isError())
             return e;
         QSet<QString> conflicts;
@@ -1236,19 +1272,15 @@ void SqlStoragePrivate::setTable(const QString &table)
         QStringLiteral("DELETE FROM %1 WHERE %2 AND \"value\" = ?").arg(quotedTable, match);
 }
 
-// The PostgreSQL batch statement for \a rows writes (key, new value, old value, mode). All
-// parts see the table as it was before the statement. The final SELECT returns the conflicts:
-// writes that changed no row (an unconditional one only when another key has the same MD5),
-// and checks (new == old) that found another value.
-QString SqlStoragePrivate::bulkSql(qsizetype rows) const
+// The PostgreSQL batch statement: four arrays of (key, new value, old value, mode), then the
+// channel. All parts see the table as it was before the statement. The final SELECT returns the
+// conflicts: writes that changed no row (an unconditional one only when another key has the same
+// MD5), and checks (new == old) that found another value.
+QString SqlStoragePrivate::bulkSql() const
 {
-    QString values = QStringLiteral("(CAST(? AS text), CAST(? AS bytea), CAST(? AS bytea), "
-                                    "CAST(? AS integer))");
-    values.reserve(values.size() + rows * 14);
-    for (qsizetype row = 1; row < rows; ++row)
-        values += QLatin1String(", (?, ?, ?, ?)");
     return QStringLiteral(
-               "WITH input (\"key\", new_value, old_value, mode) AS (VALUES %2), "
+               "WITH input (\"key\", new_value, old_value, mode) AS (SELECT * FROM unnest("
+               "CAST(? AS text[]), CAST(? AS bytea[]), CAST(? AS bytea[]), CAST(? AS integer[]))), "
                "upserted AS (INSERT INTO %1 (\"key\", \"value\") "
                "SELECT \"key\", new_value FROM input WHERE mode = 1 "
                "ON CONFLICT ((md5(\"key\"))) DO UPDATE SET \"value\" = excluded.\"value\" "
@@ -1273,10 +1305,10 @@ QString SqlStoragePrivate::bulkSql(qsizetype rows) const
                "OR (i.mode = 0 AND t.\"value\" IS DISTINCT FROM i.old_value)) "
                // Watchers learn which keys were written, once the statement commits.
                "UNION ALL SELECT CAST(NULL AS text) FROM (SELECT pg_notify(CAST(? AS text), "
-               "CASE WHEN octet_length(w.keys) < %3 THEN w.keys ELSE '' END) "
+               "CASE WHEN octet_length(w.keys) < %2 THEN w.keys ELSE '' END) "
                "FROM (SELECT CAST(json_agg(\"key\") AS text) AS keys FROM written) AS w "
                "WHERE w.keys IS NOT NULL) AS notified")
-        .arg(quotedTable, values, QString::number(MaxNotifyPayload));
+        .arg(quotedTable, QString::number(MaxNotifyPayload));
 }
 
 Error SqlStoragePrivate::checkKey(const QString &key) const
