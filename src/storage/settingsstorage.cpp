@@ -338,9 +338,15 @@ QString firstUnreadableLine(const QString &path)
     return QString();
 }
 
+// Tells whether a file's content changed, nothing more (no one gains by forging it): Qt's own
+// 64-bit hash with a fixed seed, and the size. SHA-256 made an INI write of 10,000 keys 30%
+// slower than QSettings alone, hashing the file up to six times per write.
 QByteArray contentHash(const QByteArray &content)
 {
-    return QCryptographicHash::hash(content, QCryptographicHash::Sha256);
+    const quint64 hashes[2] = {quint64(qHashBits(content.constData(), size_t(content.size()),
+                                                  size_t(0x5045525349535456))), // "PERSISTV"
+                               quint64(content.size())};
+    return QByteArray(reinterpret_cast<const char *>(hashes), sizeof hashes);
 }
 } // namespace
 
