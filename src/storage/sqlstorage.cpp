@@ -459,7 +459,8 @@ public:
     void setTable(const QString &table);
     QString bulkSql() const;
     Error checkKey(const QString &key) const;
-    Error sqlError(const QString &key, const QString &action, const QSqlError &error) const;
+    Error sqlError(const QString &key, const QString &action, const QSqlError &error,
+                   bool connectionLost = false) const;
     QSqlDatabase addConnection(const QString &name) const;
     Error openConnection(Connection *connection);
     Error configure(Connection &connection);
@@ -499,7 +500,8 @@ public:
         ThreadConnections &thread = threadConnections();
         threadKey = &thread;
         auto it = set.byThread.find(threadKey);
-        if (it == set.byThread.end()) {
+        reused = it != set.byThread.end();
+        if (!reused) {
             Connection opened;
             if (Error e = d->openConnection(&opened); e.isError())
                 return withKey(e, key);
@@ -519,7 +521,21 @@ public:
     Error failure(const QString &key, const QString &action, const QSqlError &error)
     {
         failed = true;
-        return d->sqlError(key, action, error);
+        return d->sqlError(key, action, error, isLost());
+    }
+
+    // After a failed read: when the reused connection had died while idle (a server restart,
+    // an administrator), replaces it by a fresh one, once, so the read can be repeated. Writes
+    // are not repeated: whether a lost one committed is unknown.
+    bool reconnectAfterLoss(const QString &key)
+    {
+        if (!connection || !reused || inTransaction || !isLost())
+            return false;
+        closeConnection(*connection);
+        set.byThread.erase(threadKey);
+        connection = nullptr;
+        failed = false;
+        return !start(key).isError();
     }
 
     // The prepared statement for \a sql, or nullptr and \a error.
@@ -848,39 +864,63 @@ public:
         const WriteMode mode = writeMode(write);
         if (mode == WriteMode::CheckOnly)
             return compareStored(write.key, write.oldValue);
-        QString sql;
-        QVariantList values;
+        // The statement of each mode is looked up once per call: a batch of 100,000 rows would
+        // otherwise compare the SQL text with the cached statements' for every row.
+        QSqlQuery *&query = modeStatements[int(mode)];
+        if (!query) {
+            QString sql;
+            switch (mode) {
+            case WriteMode::Upsert:
+                sql = d->upsertSql;
+                break;
+            case WriteMode::Delete:
+                sql = d->deleteSql;
+                break;
+            case WriteMode::InsertIfAbsent:
+                sql = d->insertSql;
+                break;
+            case WriteMode::UpdateIfEqual:
+                sql = d->updateSql;
+                break;
+            case WriteMode::DeleteIfEqual:
+                sql = d->deleteIfSql;
+                break;
+            case WriteMode::CheckOnly:
+                break;
+            }
+            Error error;
+            query = statement(sql, write.key, &error);
+            if (!query)
+                return error;
+        }
+        int parameter = 0;
+        const auto bind = [&](const QVariant &value) { query->bindValue(parameter++, value); };
+        const auto bindKey = [&] {
+            bind(write.key);
+            if (d->backend == Backend::PostgreSql)
+                bind(write.key); // md5(key) = md5(?) AND key = ?
+        };
         switch (mode) {
         case WriteMode::Upsert:
-            sql = d->upsertSql;
-            values = {write.key, blob(write.newValue)};
+        case WriteMode::InsertIfAbsent:
+            bind(write.key);
+            bind(blob(write.newValue));
             break;
         case WriteMode::Delete:
-            sql = d->deleteSql;
-            values = keyParameters(write.key);
-            break;
-        case WriteMode::InsertIfAbsent:
-            sql = d->insertSql;
-            values = {write.key, blob(write.newValue)};
+            bindKey();
             break;
         case WriteMode::UpdateIfEqual:
-            sql = d->updateSql;
-            values = QVariantList{blob(write.newValue)} + keyParameters(write.key)
-                + QVariantList{blob(write.oldValue)};
+            bind(blob(write.newValue));
+            bindKey();
+            bind(blob(write.oldValue));
             break;
         case WriteMode::DeleteIfEqual:
-            sql = d->deleteIfSql;
-            values = keyParameters(write.key) + QVariantList{blob(write.oldValue)};
+            bindKey();
+            bind(blob(write.oldValue));
             break;
         case WriteMode::CheckOnly:
             break;
         }
-        Error error;
-        QSqlQuery *query = statement(sql, write.key, &error);
-        if (!query)
-            return error;
-        for (qsizetype i = 0; i < values.size(); ++i)
-            query->bindValue(int(i), values.at(i));
         if (Error e = exec(query, write.key, action); e.isError())
             return e;
         const int rows = query->numRowsAffected();
@@ -1040,13 +1080,21 @@ public:
         return {};
     }
 
+    // QPSQL's isOpen() is libpq's connection status, which turns bad once the loss is seen.
+    bool isLost() const
+    {
+        return d->backend == Backend::PostgreSql && !connection->borrowed && !database().isOpen();
+    }
+
     SqlStoragePrivate *const d;
     ConnectionSet &set;
     QMutexLocker<QMutex> lock;
     Connection *connection = nullptr;
     const void *threadKey = nullptr;
+    bool reused = false; // the connection was opened by an earlier call
     bool failed = false;
     bool inTransaction = false;
+    QSqlQuery *modeStatements[6] = {}; // this call's statement per WriteMode (see writeRow())
 };
 
 // Follows changes by other writers for SqlStorage::startWatching(), in the context's thread:
@@ -1326,8 +1374,8 @@ Error SqlStoragePrivate::checkKey(const QString &key) const
 
 // The one place where Qt SQL errors become PersistVar errors: the driver's reason, a hint for the
 // usual causes, and never the password.
-Error SqlStoragePrivate::sqlError(const QString &key, const QString &action,
-                                  const QSqlError &error) const
+Error SqlStoragePrivate::sqlError(const QString &key, const QString &action, const QSqlError &error,
+                                  bool connectionLost) const
 {
     QString reason = error.databaseText().simplified();
     if (reason.isEmpty())
@@ -1364,7 +1412,8 @@ Error SqlStoragePrivate::sqlError(const QString &key, const QString &action,
         default:
             break;
         }
-    } else if (code.startsWith(QLatin1String("08")) || code == QLatin1String("57P01")) {
+    } else if (connectionLost || code.startsWith(QLatin1String("08"))
+               || code == QLatin1String("57P01")) {
         hint = QStringLiteral("the connection to the server was lost; the next call reconnects");
     } else if (code == QLatin1String("55P03")) {
         hint = QStringLiteral("another session held a lock longer than the busy timeout of %1 ms")
@@ -1713,7 +1762,9 @@ Result<QByteArray> SqlStorage::load(const QString &key)
     SqlCall call(d.get());
     if (Error e = call.start(key); e.isError())
         return e;
-    const Result<std::optional<QByteArray>> value = call.loadValue(key);
+    Result<std::optional<QByteArray>> value = call.loadValue(key);
+    if (!value.isOk() && call.reconnectAfterLoss(key))
+        value = call.loadValue(key);
     if (!value.isOk())
         return value.error();
     if (!value.value())
@@ -1760,20 +1811,27 @@ Result<QHash<QString, QByteArray>> SqlStorage::loadAll()
     SqlCall call(d.get());
     if (Error e = call.start(QString()); e.isError())
         return e;
-    Error error;
-    QSqlQuery *query = call.statement(d->loadAllSql, QString(), &error);
-    if (!query)
-        return error;
-    const QString action = QStringLiteral("cannot read from");
-    if (Error e = call.exec(query, QString(), action); e.isError())
-        return e;
-    QHash<QString, QByteArray> values;
-    if (Error e = call.readRows(query, QString(), action,
-                                [&](const QSqlQuery &q) {
-                                    values.insert(q.value(0).toString(), q.value(1).toByteArray());
-                                });
-        e.isError())
-        return e;
+    const auto read = [&]() -> Result<QHash<QString, QByteArray>> {
+        Error error;
+        QSqlQuery *query = call.statement(d->loadAllSql, QString(), &error);
+        if (!query)
+            return error;
+        const QString action = QStringLiteral("cannot read from");
+        if (Error e = call.exec(query, QString(), action); e.isError())
+            return e;
+        QHash<QString, QByteArray> values;
+        if (Error e = call.readRows(query, QString(), action,
+                                    [&](const QSqlQuery &q) {
+                                        values.insert(q.value(0).toString(),
+                                                      q.value(1).toByteArray());
+                                    });
+            e.isError())
+            return e;
+        return values;
+    };
+    Result<QHash<QString, QByteArray>> values = read();
+    if (!values.isOk() && call.reconnectAfterLoss(QString()))
+        values = read();
     return values;
 }
 
@@ -1782,18 +1840,25 @@ Result<QStringList> SqlStorage::keys()
     SqlCall call(d.get());
     if (Error e = call.start(QString()); e.isError())
         return e;
-    Error error;
-    QSqlQuery *query = call.statement(d->keysSql, QString(), &error);
-    if (!query)
-        return error;
-    const QString action = QStringLiteral("cannot list the keys of");
-    if (Error e = call.exec(query, QString(), action); e.isError())
-        return e;
-    QStringList keys;
-    if (Error e = call.readRows(query, QString(), action,
-                                [&](const QSqlQuery &q) { keys.append(q.value(0).toString()); });
-        e.isError())
-        return e;
+    const auto read = [&]() -> Result<QStringList> {
+        Error error;
+        QSqlQuery *query = call.statement(d->keysSql, QString(), &error);
+        if (!query)
+            return error;
+        const QString action = QStringLiteral("cannot list the keys of");
+        if (Error e = call.exec(query, QString(), action); e.isError())
+            return e;
+        QStringList keys;
+        if (Error e =
+                call.readRows(query, QString(), action,
+                              [&](const QSqlQuery &q) { keys.append(q.value(0).toString()); });
+            e.isError())
+            return e;
+        return keys;
+    };
+    Result<QStringList> keys = read();
+    if (!keys.isOk() && call.reconnectAfterLoss(QString()))
+        keys = read();
     return keys;
 }
 
