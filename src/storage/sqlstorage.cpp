@@ -521,7 +521,13 @@ public:
     Error failure(const QString &key, const QString &action, const QSqlError &error)
     {
         failed = true;
-        return d->sqlError(key, action, error, isLost());
+        // The server may report the loss itself before Qt notices the closed socket: an
+        // administrator's termination (57P01) or a connection exception (class 08).
+        const QString code = error.nativeErrorCode();
+        lost = lost || isLost()
+            || (d->backend == Backend::PostgreSql
+                && (code == QLatin1String("57P01") || code.startsWith(QLatin1String("08"))));
+        return d->sqlError(key, action, error, lost);
     }
 
     // After a failed read: when the reused connection had died while idle (a server restart,
@@ -529,8 +535,9 @@ public:
     // are not repeated: whether a lost one committed is unknown.
     bool reconnectAfterLoss(const QString &key)
     {
-        if (!connection || !reused || inTransaction || !isLost())
+        if (!connection || !reused || inTransaction || !(lost || isLost()))
             return false;
+        lost = false;
         closeConnection(*connection);
         set.byThread.erase(threadKey);
         connection = nullptr;
@@ -1092,6 +1099,7 @@ public:
     Connection *connection = nullptr;
     const void *threadKey = nullptr;
     bool reused = false; // the connection was opened by an earlier call
+    bool lost = false; // a failure said the connection is gone
     bool failed = false;
     bool inTransaction = false;
     QSqlQuery *modeStatements[6] = {}; // this call's statement per WriteMode (see writeRow())

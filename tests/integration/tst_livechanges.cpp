@@ -6,6 +6,11 @@
 #include <persistvar/varmanager.h>
 
 #include <QtCore/QProcess>
+#include <QtCore/QScopeGuard>
+#include <QtCore/QUrl>
+#include <QtSql/QSqlDatabase>
+#include <QtSql/QSqlError>
+#include <QtSql/QSqlQuery>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -76,6 +81,77 @@ private Q_SLOTS:
         QTest::qWait(backend == QLatin1String("memory") ? 50 : 600);
         QCOMPARE(changed.count(), 1);
         QCOMPARE(var->get(), 42);
+    }
+
+    // The server drops every connection (a restart, an administrator): the watcher listens
+    // again, reloads what changed meanwhile, and later changes are notified again.
+    void postgresConnectionLossIsSurvived()
+    {
+        TestBackends::Store store(QStringLiteral("postgresql"));
+        PERSISTVAR_REQUIRE_STORE(store);
+        // A plain connection of our own kills the managers' connections and B's listener later.
+        const QUrl url(TestBackends::postgresUrl());
+        const QString name = QStringLiteral("tst_livechanges-killer");
+        QSqlDatabase killer = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+        killer.setHostName(url.host());
+        killer.setPort(url.port(5432));
+        killer.setUserName(url.userName());
+        killer.setPassword(url.password());
+        killer.setDatabaseName(url.path().mid(1));
+        QVERIFY2(killer.open(), qPrintable(killer.lastError().text()));
+        const auto removeKiller = qScopeGuard([&] {
+            killer.close();
+            killer = QSqlDatabase();
+            QSqlDatabase::removeDatabase(name);
+        });
+
+        // Tagged by application_name, so that only this test's connections are killed, never
+        // those of tests running beside it on the same server.
+        const QString application =
+            QStringLiteral("pv-connection-loss-%1").arg(QCoreApplication::applicationPid());
+        const QString storeName = store.name() + QStringLiteral("&application_name=") + application;
+        auto openedB = VarManager::open(storeName);
+        auto openedA = VarManager::open(storeName);
+        QVERIFY2(openedB.isOk() && openedA.isOk(), "cannot open the store twice");
+        std::unique_ptr<VarManager> watching = std::move(openedB).value(); // B
+        std::unique_ptr<VarManager> writer = std::move(openedA).value(); // A
+        Var<int> *observed = watching->var<int>(QStringLiteral("lost/value"), 0).value();
+        Var<int> *written = writer->var<int>(QStringLiteral("lost/value"), 0).value();
+        QSignalSpy changed(observed->notifier(), &VarNotifier::valueChanged);
+        QVERIFY(watching->startWatching().isOk());
+
+        QSqlQuery query(killer);
+        QVERIFY2(query.exec(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           "WHERE application_name = '%1'")
+                                .arg(application)),
+                 qPrintable(query.lastError().text()));
+        int killed = 0;
+        while (query.next())
+            killed += query.value(0).toBool() ? 1 : 0;
+        query.finish();
+        QVERIFY2(killed >= 3, "A's and B's connections and B's listener");
+        QTest::qWait(200); // let the terminations arrive
+
+        // A's own connection is gone too: its first write may fail, naming the cause; the
+        // next one reconnects.
+        Result<void> set = written->set(1);
+        if (!set.isOk()) {
+            qInfo().noquote() << "first write after the loss:" << set.error().toString();
+            QVERIFY2(set.error().message().contains(
+                         QLatin1String("the connection to the server was lost")),
+                     qPrintable(set.error().toString()));
+            set = written->set(1);
+        }
+        QVERIFY2(set.isOk(), qPrintable(set.error().toString()));
+
+        // The change made while B's listener was gone is reloaded once it listens again.
+        QTRY_COMPARE_WITH_TIMEOUT(observed->get(), 1, ChangeTimeoutMs);
+        QCOMPARE(changed.count(), 1);
+
+        // And notifications flow again.
+        QVERIFY(written->set(2).isOk());
+        QTRY_COMPARE_WITH_TIMEOUT(observed->get(), 2, ChangeTimeoutMs);
+        QCOMPARE(changed.count(), 2);
     }
 
     void conflictWithDirtyLocalValue_data()
