@@ -593,8 +593,14 @@ Result<void> VarManager::startWatching()
     d->watchRequested = true;
     const Result<void> r = d->storage->startWatching(
         this, [this](const QStringList &keys) { d->onStorageChanged(keys); });
-    if (r.isOk())
+    if (r.isOk()) {
         d->watching = true;
+        // What is stored when watching starts is no change to the backend, but the variables
+        // may have been read long before (a QML element starts watching one event-loop turn
+        // after it binds, a C++ application whenever it likes): catch up once, or a change
+        // made in between is missed until the key changes again.
+        d->onStorageChanged(QStringList());
+    }
     return r;
 }
 

@@ -165,8 +165,10 @@ public:
      * Starts following changes that other processes, managers or hosts make to the store, where
      * the backend can (see Storage::startWatching()): changed variables reload and emit
      * VarNotifier::valueChanged. Watching starts by itself when the first variable gets a
-     * notifier (someone observes it). Must be called in the manager's thread, which needs an
-     * event loop. Returns ErrorCode::NotSupported for backends that cannot watch.
+     * notifier (someone observes it). Once watching, it reloads every variable once, so a
+     * change made since a variable was read and before watching began is not missed. Must be
+     * called in the manager's thread, which needs an event loop. Returns
+     * ErrorCode::NotSupported for backends that cannot watch.
      */
     Result<void> startWatching();
     /*! Stops following foreign changes. */

@@ -9,6 +9,7 @@
 
 #include <QtCore/QFile>
 #include <QtCore/QMetaProperty>
+#include <QtCore/QProcess>
 #include <QtCore/QThread>
 #include <QtQml/QJSValue>
 #include <QtQml/QQmlComponent>
@@ -161,6 +162,22 @@ void TestHelper::setIntFromThread(const QString &key, int value)
     std::unique_ptr<QThread> thread(QThread::create([var, value] { var->setLazy(value); }));
     thread->start();
     thread->wait();
+}
+
+bool TestHelper::setFromOtherProcess(const QString &store, const QString &key, int value)
+{
+    QProcess worker;
+    worker.start(QStringLiteral(PVWORKER_PATH),
+                 {store, QStringLiteral("set"), key, QString::number(value)});
+    if (!worker.waitForFinished(60000)) {
+        qWarning() << "pvworker did not finish:" << worker.errorString();
+        return false;
+    }
+    if (worker.exitStatus() != QProcess::NormalExit || worker.exitCode() != 0) {
+        qWarning().noquote() << "pvworker failed:" << worker.readAllStandardError();
+        return false;
+    }
+    return true;
 }
 
 QObject *TestHelper::wrapped(const QString &key)

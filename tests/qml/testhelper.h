@@ -58,6 +58,9 @@ public:
     Q_INVOKABLE bool setFromCpp(const QString &key, const QVariant &value);
     // Var<int>::setLazy() from a short-lived worker thread.
     Q_INVOKABLE void setIntFromThread(const QString &key, int value);
+    // Another process (pvworker) sets the int key of store to value; false when it failed.
+    Q_INVOKABLE bool setFromOtherProcess(const QString &store, const QString &key, int value);
+
     // PersistVar::Qml::wrap() of a variable of the default manager.
     Q_INVOKABLE QObject *wrapped(const QString &key);
 

@@ -109,6 +109,31 @@ TestCase {
         compare(Number(TestHelper.readBack(store, "quit/value")), 99)
     }
 
+    // Another process's change reaches the binding: an element's variable is watched.
+    function test_otherProcessChange_data() {
+        return ["sqlite", "ini"].map(backend => ({ tag: backend, backend: backend }))
+    }
+    function test_otherProcessChange(data) {
+        const store = TestHelper.newStoreName(data.backend)
+        const v = createVar({ store: store, key: "remote/count", defaultValue: 1 })
+        const item = createTemporaryQmlObject(
+            'import QtQuick; Item { property var source: null;'
+            + ' width: source ? source.value : 0 }', testCase)
+        item.source = v
+        compare(item.width, 1)
+        valueSpy.target = v
+        valueSpy.clear()
+
+        // At once: the manager starts watching on the next turn of the event loop, and must
+        // still notice a change made before that.
+        verify(TestHelper.setFromOtherProcess(store, "remote/count", 42))
+        tryCompare(v, "value", 42, 15000)
+        compare(item.width, 42)
+        compare(valueSpy.count, 1)
+        verify(!v.dirty)
+        verify(!v.isDefault)
+    }
+
     function test_writeBeforeComplete() {
         const store = TestHelper.newStoreName("sqlite")
         // value given with the other initial properties is a write once the variable exists.
