@@ -448,6 +448,18 @@ QCborValue encodeVariant(const QVariant &value)
     return encodeTagged(QStringLiteral("QVariant"), {QCborValue(streamed)});
 }
 
+// The whole value of a Var<QVariant>, when it is a number or a boolean: tagged, so a store that
+// writes plain numbers as text (an INI file) keeps the type too; the text "5" and the number 5
+// are different QVariants. Inside lists and maps (whose INI form keeps element types), and for
+// every other type, the plain encoding is exact.
+QCborValue encodeTopLevelVariant(const QVariant &value)
+{
+    const QCborValue plain = encodeVariant(value);
+    if (plain.isInteger() || plain.isDouble() || plain.isBool())
+        return encodeTagged(QStringLiteral("QVariant"), {plain});
+    return plain;
+}
+
 bool decodeVariant(const QCborValue &value, QVariant *out)
 {
     switch (value.type()) {
@@ -553,6 +565,9 @@ bool decodeVariant(const QCborValue &value, QVariant *out)
         ok = decodeString(value, &text);
         if (ok)
             *out = text;
+    } else if (name == QLatin1String("QVariant") && array.size() == 2
+               && (array.at(1).isInteger() || array.at(1).isDouble() || array.at(1).isBool())) {
+        ok = decodeVariant(array.at(1), out); // see encodeTopLevelVariant()
     } else if (name == QLatin1String("QVariant") && array.size() == 2
                && array.at(1).isByteArray()) {
         QByteArray streamed = array.at(1).toByteArray();

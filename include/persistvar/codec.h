@@ -111,6 +111,7 @@ PERSISTVAR_EXPORT bool decodeInteger(const QByteArray &bytes, qint64 *value);
 PERSISTVAR_EXPORT bool unwrap(const QByteArray &bytes, QCborValue *value);
 
 PERSISTVAR_EXPORT QCborValue encodeVariant(const QVariant &value);
+PERSISTVAR_EXPORT QCborValue encodeTopLevelVariant(const QVariant &value);
 PERSISTVAR_EXPORT bool decodeVariant(const QCborValue &value, QVariant *out);
 /*! Decodes into a QVariant of exactly \a type, converting where that is lossless. */
 PERSISTVAR_EXPORT bool decodeVariantAs(const QCborValue &value, QMetaType type, QVariant *out);
@@ -483,6 +484,8 @@ QByteArray encode(const T &value)
         std::is_integral_v<
             T> && !std::is_same_v<T, bool> && (std::is_signed_v<T> || sizeof(T) < sizeof(qint64)))
         return Private::encodeInteger(qint64(value));
+    else if constexpr (std::is_same_v<T, QVariant>)
+        return Private::wrap(Private::encodeTopLevelVariant(value)); // a Var<QVariant>'s value
     else
         return Private::wrap(Codec<T>::toCbor(value));
 }

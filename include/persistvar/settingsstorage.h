@@ -109,9 +109,10 @@ class SettingsStoragePrivate;
  * their own file.
  *
  * \section limitations Limitations
- * - INI text has no types: a number or boolean stored as text comes back as a string to a
- *   Var<QVariant>. Typed variables are exact, and QVariantList and QVariantMap values keep the
- *   types of their elements.
+ * - INI text has no types. Typed variables are exact; a Var<QVariant> holding a number or a
+ *   boolean is therefore stored exactly (see above), not as plain text, and a value
+ *   edited by hand comes back to a Var<QVariant> as a string. QVariantList and QVariantMap
+ *   values keep the types of their elements.
  * - load() returns bytes that decode to the stored value, not always the bytes that were saved
  *   (\c 800 written as text comes back as the text "800", which Var<int> decodes as 800).
  * - QSettings rewrites the whole file on every write: comments are not kept, and values in the

@@ -434,10 +434,10 @@ QList<Row> variantRows()
         row<QVariantMap>("QVariantMap nested", nested, d),
         row<QVariantMap>("QVariantMap int vs string",
                          {{QStringLiteral("n"), 5}, {QStringLiteral("s"), QStringLiteral("5")}}, d),
-        // settingsstorage.h, Limitations: INI text has no types.
-        row<QVariant>("QVariant int", QVariant(5), QVariant(6),
-                      "documented limitation: a number stored as INI text comes back to a "
-                      "Var<QVariant> as a string"),
+        // A QVariant number is tagged, so INI text keeps it apart from a string.
+        row<QVariant>("QVariant int", QVariant(5), QVariant(6)),
+        row<QVariant>("QVariant real", QVariant(2.5), QVariant(6)),
+        row<QVariant>("QVariant bool", QVariant(true), QVariant(6)),
         row<QVariant>("QVariant string", QVariant(QStringLiteral("5")), QVariant(6)),
         row<QVariant>("QVariant map", QVariant(nested), QVariant(6)),
     };
