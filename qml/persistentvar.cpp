@@ -252,6 +252,10 @@ void PersistentVar::refreshState()
         m_isDefault = isDefault;
         Q_EMIT isDefaultChanged();
     }
+    if (const bool locked = var && var->isLocked(); locked != m_locked) {
+        m_locked = locked;
+        Q_EMIT lockedChanged();
+    }
 }
 
 void PersistentVar::report(const Error &error)

@@ -67,6 +67,12 @@ class PersistentVar : public QObject, public QQmlParserStatus
     Q_PROPERTY(bool dirty READ isDirty NOTIFY dirtyChanged FINAL)
     /*! True when nothing is stored for the key, so the default is in effect. */
     Q_PROPERTY(bool isDefault READ isDefault NOTIFY isDefaultChanged FINAL)
+    /*!
+     * True when a read-only layer locks the key (VarManager::addLayer()): the value is the
+     * layer's and writes are refused, so a control can be disabled on it
+     * (\c {enabled: !proxy.locked}).
+     */
+    Q_PROPERTY(bool locked READ isLocked NOTIFY lockedChanged FINAL)
     /*! True once the element is attached to a variable of a store. */
     Q_PROPERTY(bool ready READ isReady NOTIFY readyChanged FINAL)
     QML_ELEMENT
@@ -85,6 +91,7 @@ public:
     void setStore(const QString &store);
     bool isDirty() const { return m_dirty; }
     bool isDefault() const { return m_isDefault; }
+    bool isLocked() const { return m_locked; }
     bool isReady() const { return variable() != nullptr; }
 
     /*!
@@ -111,6 +118,7 @@ Q_SIGNALS:
     void storeChanged();
     void dirtyChanged();
     void isDefaultChanged();
+    void lockedChanged();
     void readyChanged();
     /*! Opening the store, creating the variable or writing failed; \a message says why. */
     void errorOccurred(const QString &message);
@@ -133,6 +141,7 @@ private:
     bool m_complete = false;
     bool m_dirty = false;
     bool m_isDefault = true;
+    bool m_locked = false;
 
     VarBase *m_variable = nullptr;
     QPointer<VarManager> m_manager; // guards m_variable: the manager owns it

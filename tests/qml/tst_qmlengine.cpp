@@ -3,6 +3,8 @@
 // goes away right after a change, checked in the store's own format.
 #include <testbackends.h>
 
+#include <persistvar/codec.h>
+#include <persistvar/memorystorage.h>
 #include <persistvar/qml.h>
 #include <persistvar/var.h>
 #include <persistvar/varmanager.h>
@@ -185,6 +187,65 @@ QtObject {
         engine.reset();
         QVERIFY(!manager->isClosed());
         QCOMPARE(count->get(), 5);
+    }
+
+    void lockedKeyRefusesQmlWrites()
+    {
+        // An administrator's layer locks a key: QML sees locked, the layer's value, and a
+        // write from QML is refused and never reaches the user's store.
+        TestBackends::Store store(QStringLiteral("ini"));
+        PERSISTVAR_REQUIRE_STORE(store);
+        std::unique_ptr<PersistVar::VarManager> manager = store.openManager();
+        QVERIFY(manager);
+        auto layer = std::make_unique<PersistVar::MemoryStorage>();
+        QVERIFY(layer
+                    ->save(QStringLiteral("network/proxy"),
+                           PersistVar::encode(QStringLiteral("proxy.example.org")), std::nullopt)
+                    .isOk());
+        QVERIFY(layer
+                    ->save(QStringLiteral(".persistvar/locked"),
+                           PersistVar::encode(QStringList{QStringLiteral("network/proxy")}),
+                           std::nullopt)
+                    .isOk());
+        QVERIFY(manager->addLayer(std::move(layer)).isOk());
+
+        auto engine = newEngine();
+        PersistVar::Qml::setDefaultManager(engine.get(), manager.get());
+        std::unique_ptr<QObject> root(create(engine.get(), QStringLiteral(R"(
+import QtQml
+import PersistVar
+QtObject {
+    property PersistentVar proxy: PersistentVar { key: "network/proxy"; defaultValue: "" }
+    property PersistentVar other: PersistentVar { key: "network/port"; defaultValue: 8080 }
+    property bool editable: !proxy.locked
+    property int errors: 0
+    property Connections watch: Connections {
+        target: proxy
+        function onErrorOccurred() { errors += 1 }
+    }
+}
+)")));
+        QVERIFY(root);
+        QObject *proxy = root->property("proxy").value<QObject *>();
+        QObject *other = root->property("other").value<QObject *>();
+        QCOMPARE(proxy->property("locked").toBool(), true);
+        QCOMPARE(root->property("editable").toBool(), false);
+        QCOMPARE(other->property("locked").toBool(), false);
+        QCOMPARE(proxy->property("value").toString(), QStringLiteral("proxy.example.org"));
+
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("Locked")));
+        proxy->setProperty("value", QStringLiteral("elsewhere"));
+        QCOMPARE(root->property("errors").toInt(), 1);
+        QCOMPARE(proxy->property("value").toString(), QStringLiteral("proxy.example.org"));
+        QVERIFY(QMetaObject::invokeMethod(proxy, "sync"));
+        root.reset();
+        engine.reset();
+        QVERIFY(manager->close().isOk());
+        // Read back from the user's own store: nothing was written for the locked key.
+        auto storage = store.openStorage();
+        QVERIFY(storage);
+        QCOMPARE(storage->load(QStringLiteral("network/proxy")).errorCode(),
+                 PersistVar::ErrorCode::NotFound);
     }
 
     void wrapFollowsCppVariable()
