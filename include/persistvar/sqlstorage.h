@@ -176,6 +176,11 @@ public:
     void stopWatching() override;
     /*! Every key and value, in one query. */
     Result<QHash<QString, QByteArray>> loadAll() override;
+    /*!
+     * Every key and value, in one query, streamed to \a visitor without a copy on SQLite. The
+     * rows are read while the storage is locked: \a visitor must not call this storage.
+     */
+    Result<void> loadEach(const EntryVisitor &visitor) override;
     /*! Every key, sorted by the database's collation. */
     Result<QStringList> keys() override;
     /*!

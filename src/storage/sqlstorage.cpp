@@ -31,6 +31,17 @@
 #include <map>
 #include <vector>
 
+// The SQLite fast path: PersistVar's own sqlite3 calls on the QSQLITE driver's handle, without
+// QtSql's per-row QVariants and UTF-16 conversions (see nativeSqliteRefusal()).
+#if PERSISTVAR_SQLITE_NATIVE
+#include <QtCore/QStringEncoder>
+
+#include <sqlite3.h>
+#if defined(Q_OS_UNIX)
+#include <dlfcn.h>
+#endif
+#endif
+
 namespace PersistVar {
 
 namespace {
@@ -138,6 +149,29 @@ void appendArrayBytes(QString *array, const std::optional<QByteArray> &bytes)
     }
     *out = QLatin1Char('"');
 }
+
+// A key and a value of SqlCall::visitAll() as owned Qt types; the QtSql path's are already.
+QString ownedKey(const QString &key)
+{
+    return key;
+}
+
+QByteArray ownedBytes(const QByteArray &bytes)
+{
+    return bytes;
+}
+
+#if PERSISTVAR_SQLITE_NATIVE
+QString ownedKey(QUtf8StringView key)
+{
+    return key.toString();
+}
+
+QByteArray ownedBytes(QByteArrayView bytes)
+{
+    return bytes.toByteArray();
+}
+#endif
 
 QString quoted(const QString &identifier)
 {
@@ -328,6 +362,77 @@ Result<PostgresTarget> parsePostgresUrl(const QString &text)
     return target;
 }
 
+#if PERSISTVAR_SQLITE_NATIVE
+struct FinalizeStatement
+{
+    void operator()(sqlite3_stmt *statement) const { sqlite3_finalize(statement); }
+};
+using NativeStatement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+
+// The native path's statements of one connection, each prepared on first use.
+struct NativeStatements
+{
+    NativeStatement load;
+    NativeStatement loadAll;
+    NativeStatement writes[6]; // by WriteMode
+};
+
+bool isDisabledByEnvironment()
+{
+    // PERSISTVAR_SQLITE_NATIVE=0 forces the QtSql path: for testing it, and as an escape hatch.
+    // Read once per process.
+    static const bool disabled = [] {
+        const QString value = qEnvironmentVariable("PERSISTVAR_SQLITE_NATIVE").toLower();
+        return value == QLatin1String("0") || value == QLatin1String("off")
+            || value == QLatin1String("false");
+    }();
+    return disabled;
+}
+
+// Why our sqlite3 functions must not touch the handles of \a driver, or an empty string when
+// they may. They may only when the QSQLITE plugin uses the very libsqlite3 that PersistVar
+// links (Debian's, Fedora's, Homebrew's and vcpkg's Qt do): a Qt built with its bundled SQLite
+// has its own copy, whose handles our functions would corrupt.
+QString nativeSqliteRefusal(const QSqlDriver *driver)
+{
+    if (isDisabledByEnvironment())
+        return QStringLiteral("the environment sets PERSISTVAR_SQLITE_NATIVE=0");
+#if defined(Q_OS_UNIX)
+    // There is one QSQLITE plugin per process: check it once.
+    static const QString refusal = [driver]() -> QString {
+        // The driver's meta-object lives in the plugin's data: dladdr() names the plugin file.
+        Dl_info info{};
+        if (!dladdr(static_cast<const void *>(driver->metaObject()), &info) || !info.dli_fname)
+            return QStringLiteral("dladdr() cannot tell which file holds the driver");
+        const QString file = QFile::decodeName(info.dli_fname);
+        void *plugin = dlopen(info.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+        if (!plugin)
+            return QStringLiteral("dlopen() cannot find the loaded %1").arg(file);
+        // Searches the plugin and its dependencies: the libsqlite3 it uses, if it has one.
+        const void *theirs = dlsym(plugin, "sqlite3_libversion");
+        dlclose(plugin); // RTLD_NOLOAD still counted a reference
+        if (theirs != reinterpret_cast<const void *>(&sqlite3_libversion))
+            return QStringLiteral("%1 does not use PersistVar's libsqlite3 %2")
+                .arg(file, QLatin1String(sqlite3_libversion()));
+        return QString();
+    }();
+    return refusal;
+#else
+    Q_UNUSED(driver);
+    return QStringLiteral("this platform has no check that the QSQLITE driver shares "
+                          "PersistVar's libsqlite3");
+#endif
+}
+
+// A native failure, dressed as the QSqlError that QSQLITE would give: the same message, and the
+// extended result code that isBusy() and SqlStoragePrivate::sqlError() read.
+QSqlError nativeError(sqlite3 *db)
+{
+    return QSqlError(QString(), QString::fromUtf8(sqlite3_errmsg(db)), QSqlError::StatementError,
+                     QString::number(sqlite3_extended_errcode(db)));
+}
+#endif
+
 // One thread's connection to the store.
 struct Connection
 {
@@ -340,11 +445,18 @@ struct Connection
     QSqlDatabase database;
     // Prepared once per connection: SQLite compiles and PostgreSQL plans each statement once.
     std::map<QString, std::unique_ptr<QSqlQuery>> statements;
+#if PERSISTVAR_SQLITE_NATIVE
+    // Prepared on the driver's handle: finalized before it closes, else sqlite3_close() fails.
+    NativeStatements native;
+#endif
 };
 
 void closeConnection(Connection &connection)
 {
     connection.statements.clear(); // finalize them while the driver is alive
+#if PERSISTVAR_SQLITE_NATIVE
+    connection.native = {};
+#endif
     if (connection.borrowed)
         return;
     if (connection.database.isValid())
@@ -445,6 +557,13 @@ public:
 
     std::shared_ptr<ConnectionSet> connections = std::make_shared<ConnectionSet>();
     bool walWarningShown = false; // guarded by the connection set's mutex
+#if PERSISTVAR_SQLITE_NATIVE
+    // Whether SQLite rows go through the native API; decided at the first connection. Guarded by
+    // the connection set's mutex.
+    bool nativeDecided = false;
+    bool nativeAllowed = false;
+    sqlite3 *nativeHandle(const QSqlDatabase &db);
+#endif
 
     // Watching (startWatching()).
     QString channel; // PostgreSQL: the table's NOTIFY channel
@@ -484,7 +603,11 @@ public:
         if (!connection)
             return;
         if (connection->borrowed) {
+            // The application may close or reopen its connection before the next call.
             connection->statements.clear();
+#if PERSISTVAR_SQLITE_NATIVE
+            connection->native = {};
+#endif
             return;
         }
         if (failed) {
@@ -509,6 +632,9 @@ public:
             it = set.byThread.emplace(threadKey, std::move(opened)).first;
         }
         connection = &it->second;
+#if PERSISTVAR_SQLITE_NATIVE
+        native = d->nativeHandle(database());
+#endif
         return {};
     }
 
@@ -658,6 +784,10 @@ public:
 
     Result<std::optional<QByteArray>> loadValue(const QString &key)
     {
+#if PERSISTVAR_SQLITE_NATIVE
+        if (native)
+            return nativeLoadValue(key);
+#endif
         Error error;
         QSqlQuery *query = statement(d->loadSql, key, &error);
         if (!query)
@@ -864,39 +994,37 @@ public:
         return stored.value() == expected ? Error() : conflict(key);
     }
 
-    // One write as its own statement; returns success, Conflict, or a store failure.
-    Error writeRow(const StorageWrite &write)
+    // The statement of a write mode (see setTable()).
+    const QString &writeSql(WriteMode mode) const
     {
-        const QString action = QStringLiteral("cannot write to");
-        const WriteMode mode = writeMode(write);
-        if (mode == WriteMode::CheckOnly)
-            return compareStored(write.key, write.oldValue);
+        switch (mode) {
+        case WriteMode::Upsert:
+            return d->upsertSql;
+        case WriteMode::Delete:
+            return d->deleteSql;
+        case WriteMode::InsertIfAbsent:
+            return d->insertSql;
+        case WriteMode::UpdateIfEqual:
+            return d->updateSql;
+        case WriteMode::DeleteIfEqual:
+            return d->deleteIfSql;
+        case WriteMode::CheckOnly:
+            break;
+        }
+        static const QString none;
+        return none;
+    }
+
+    // Runs the statement of \a mode for \a write through QtSql; \a rows receives the number of
+    // rows it changed.
+    Error qtWriteRow(const StorageWrite &write, WriteMode mode, int *rows)
+    {
         // The statement of each mode is looked up once per call: a batch of 100,000 rows would
         // otherwise compare the SQL text with the cached statements' for every row.
         QSqlQuery *&query = modeStatements[int(mode)];
         if (!query) {
-            QString sql;
-            switch (mode) {
-            case WriteMode::Upsert:
-                sql = d->upsertSql;
-                break;
-            case WriteMode::Delete:
-                sql = d->deleteSql;
-                break;
-            case WriteMode::InsertIfAbsent:
-                sql = d->insertSql;
-                break;
-            case WriteMode::UpdateIfEqual:
-                sql = d->updateSql;
-                break;
-            case WriteMode::DeleteIfEqual:
-                sql = d->deleteIfSql;
-                break;
-            case WriteMode::CheckOnly:
-                break;
-            }
             Error error;
-            query = statement(sql, write.key, &error);
+            query = statement(writeSql(mode), write.key, &error);
             if (!query)
                 return error;
         }
@@ -928,10 +1056,28 @@ public:
         case WriteMode::CheckOnly:
             break;
         }
-        if (Error e = exec(query, write.key, action); e.isError())
+        if (Error e = exec(query, write.key, QStringLiteral("cannot write to")); e.isError())
             return e;
-        const int rows = query->numRowsAffected();
+        *rows = query->numRowsAffected();
         query->finish();
+        return {};
+    }
+
+    // One write as its own statement; returns success, Conflict, or a store failure.
+    Error writeRow(const StorageWrite &write)
+    {
+        const WriteMode mode = writeMode(write);
+        if (mode == WriteMode::CheckOnly)
+            return compareStored(write.key, write.oldValue);
+        int rows = 0;
+#if PERSISTVAR_SQLITE_NATIVE
+        const Error e =
+            native ? nativeWriteRow(write, mode, &rows) : qtWriteRow(write, mode, &rows);
+#else
+        const Error e = qtWriteRow(write, mode, &rows);
+#endif
+        if (e.isError())
+            return e;
         if (rows > 0 || mode == WriteMode::Delete)
             return {};
         if (mode == WriteMode::Upsert)
@@ -965,10 +1111,11 @@ public:
                 return e;
             }
             (*errors)[i] = e;
-            if (!e.isError() && writeMode(writes.at(i)) != WriteMode::CheckOnly)
+            if (d->backend == Backend::PostgreSql && !e.isError()
+                && writeMode(writes.at(i)) != WriteMode::CheckOnly)
                 written.append(writes.at(i).key);
         }
-        if (!written.isEmpty() && d->backend == Backend::PostgreSql) {
+        if (!written.isEmpty()) {
             if (Error e = notify(written); e.isError()) {
                 rollback();
                 return e;
@@ -1087,6 +1234,197 @@ public:
         return {};
     }
 
+    // Reads every row of the table: \a row(key, value) gets a QUtf8StringView and a QByteArrayView
+    // on the native path, a QString and a QByteArray through QtSql. \a visited counts the rows.
+    template<typename RowFunction>
+    Error visitAll(RowFunction row, qsizetype *visited)
+    {
+        const QString action = QStringLiteral("cannot read from");
+        Error error;
+#if PERSISTVAR_SQLITE_NATIVE
+        if (native) {
+            sqlite3_stmt *statement =
+                nativeStatement(connection->native.loadAll, d->loadAllSql, QString(), &error);
+            if (!statement)
+                return error;
+            const StatementUse use(statement); // an unfinished SELECT would hold the read lock
+            bool hasRow = false;
+            if (Error e = nativeExec(statement, QString(), action, &hasRow); e.isError())
+                return e;
+            while (hasRow) {
+                // _text() and _blob() before _bytes(): they may convert the value first.
+                const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
+                const qsizetype keySize = sqlite3_column_bytes(statement, 0);
+                const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
+                const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
+                row(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize));
+                ++*visited;
+                const int code = sqlite3_step(statement);
+                if (code != SQLITE_ROW && code != SQLITE_DONE)
+                    return failure(QString(), action, nativeError(native));
+                hasRow = code == SQLITE_ROW;
+            }
+            return {};
+        }
+#endif
+        QSqlQuery *query = statement(d->loadAllSql, QString(), &error);
+        if (!query)
+            return error;
+        if (Error e = exec(query, QString(), action); e.isError())
+            return e;
+        return readRows(query, QString(), action, [&](const QSqlQuery &q) {
+            row(q.value(0).toString(), q.value(1).toByteArray());
+            ++*visited;
+        });
+    }
+
+#if PERSISTVAR_SQLITE_NATIVE
+    // Resets a native statement when its use ends: an unfinished statement would hold SQLite's
+    // locks, and its SQLITE_STATIC bindings would point to bytes about to go away.
+    class StatementUse
+    {
+    public:
+        explicit StatementUse(sqlite3_stmt *statement) : m_statement(statement) { }
+        Q_DISABLE_COPY_MOVE(StatementUse)
+        ~StatementUse()
+        {
+            sqlite3_reset(m_statement);
+            sqlite3_clear_bindings(m_statement);
+        }
+
+    private:
+        sqlite3_stmt *const m_statement;
+    };
+
+    // The statement in \a slot, prepared for \a sql on first use and kept as long as the
+    // connection (SQLITE_PREPARE_PERSISTENT), or nullptr and \a error.
+    sqlite3_stmt *nativeStatement(NativeStatement &slot, const QString &sql, const QString &key,
+                                  Error *error)
+    {
+        if (!slot) {
+            const QByteArray text = sql.toUtf8();
+            sqlite3_stmt *prepared = nullptr;
+            if (sqlite3_prepare_v3(native, text.constData(), int(text.size()),
+                                   SQLITE_PREPARE_PERSISTENT, &prepared, nullptr)
+                != SQLITE_OK) {
+                *error = failure(key, QStringLiteral("cannot prepare a statement for"),
+                                 nativeError(native));
+                sqlite3_finalize(prepared);
+                return nullptr;
+            }
+            slot.reset(prepared);
+        }
+        return slot.get();
+    }
+
+    // Binds \a key as UTF-8, SQLite's storage encoding, so SQLite need not convert every key.
+    // One buffer serves every row: the statement is reset before the next key is bound.
+    int bindKey(sqlite3_stmt *statement, int index, const QString &key)
+    {
+        keyBuffer.resize(keyEncoder.requiredSpace(key.size()));
+        const char *end = keyEncoder.appendToBuffer(keyBuffer.data(), key);
+        return sqlite3_bind_text64(statement, index, keyBuffer.constData(),
+                                   quint64(end - keyBuffer.constData()), SQLITE_STATIC,
+                                   SQLITE_UTF8);
+    }
+
+    // Binds \a bytes as a blob (std::nullopt as NULL), without a copy: the caller's bytes outlive
+    // the statement's use (see StatementUse).
+    static int bindBytes(sqlite3_stmt *statement, int index, const std::optional<QByteArray> &bytes)
+    {
+        if (!bytes)
+            return sqlite3_bind_null(statement, index);
+        // A null pointer would bind NULL, which the NOT NULL column refuses (see blob()).
+        return sqlite3_bind_blob64(statement, index, bytes->isEmpty() ? "" : bytes->constData(),
+                                   quint64(bytes->size()), SQLITE_STATIC);
+    }
+
+    // Steps \a statement to its first row or its end; like exec(), retries while SQLite is busy
+    // where the statement can be repeated. \a hasRow tells whether a row is ready.
+    Error nativeExec(sqlite3_stmt *statement, const QString &key, const QString &action,
+                     bool *hasRow)
+    {
+        int code = SQLITE_OK;
+        bool again = false;
+        const QSqlError error = run([&] {
+            if (std::exchange(again, true))
+                sqlite3_reset(statement); // keeps the bindings
+            code = sqlite3_step(statement);
+            return code == SQLITE_ROW || code == SQLITE_DONE ? QSqlError() : nativeError(native);
+        });
+        *hasRow = code == SQLITE_ROW;
+        if (error.isValid())
+            return failure(key, action, error);
+        return {};
+    }
+
+    Result<std::optional<QByteArray>> nativeLoadValue(const QString &key)
+    {
+        const QString action = QStringLiteral("cannot read from");
+        Error error;
+        sqlite3_stmt *statement = nativeStatement(connection->native.load, d->loadSql, key, &error);
+        if (!statement)
+            return error;
+        const StatementUse use(statement);
+        if (bindKey(statement, 1, key) != SQLITE_OK)
+            return failure(key, action, nativeError(native));
+        bool hasRow = false;
+        if (Error e = nativeExec(statement, key, action, &hasRow); e.isError())
+            return e;
+        std::optional<QByteArray> value;
+        if (hasRow)
+            value = QByteArray(static_cast<const char *>(sqlite3_column_blob(statement, 0)),
+                               sqlite3_column_bytes(statement, 0));
+        return value;
+    }
+
+    // qtWriteRow() on the native path: the same statements, parameters and row counts.
+    Error nativeWriteRow(const StorageWrite &write, WriteMode mode, int *rows)
+    {
+        const QString action = QStringLiteral("cannot write to");
+        Error error;
+        sqlite3_stmt *statement = nativeStatement(connection->native.writes[int(mode)],
+                                                  writeSql(mode), write.key, &error);
+        if (!statement)
+            return error;
+        const StatementUse use(statement);
+        int parameter = 0;
+        int code = SQLITE_OK;
+        const auto check = [&code](int result) {
+            if (code == SQLITE_OK)
+                code = result;
+        };
+        switch (mode) {
+        case WriteMode::Upsert:
+        case WriteMode::InsertIfAbsent:
+            check(bindKey(statement, ++parameter, write.key));
+            check(bindBytes(statement, ++parameter, write.newValue));
+            break;
+        case WriteMode::Delete:
+            check(bindKey(statement, ++parameter, write.key));
+            break;
+        case WriteMode::UpdateIfEqual:
+            check(bindBytes(statement, ++parameter, write.newValue));
+            check(bindKey(statement, ++parameter, write.key));
+            check(bindBytes(statement, ++parameter, write.oldValue));
+            break;
+        case WriteMode::DeleteIfEqual:
+            check(bindKey(statement, ++parameter, write.key));
+            check(bindBytes(statement, ++parameter, write.oldValue));
+            break;
+        case WriteMode::CheckOnly:
+            break;
+        }
+        if (code != SQLITE_OK)
+            return failure(write.key, action, nativeError(native));
+        bool hasRow = false;
+        if (Error e = nativeExec(statement, write.key, action, &hasRow); e.isError())
+            return e;
+        *rows = sqlite3_changes(native);
+        return {};
+    }
+#endif
+
     // QPSQL's isOpen() is libpq's connection status, which turns bad once the loss is seen.
     bool isLost() const
     {
@@ -1102,7 +1440,12 @@ public:
     bool lost = false; // a failure said the connection is gone
     bool failed = false;
     bool inTransaction = false;
-    QSqlQuery *modeStatements[6] = {}; // this call's statement per WriteMode (see writeRow())
+    QSqlQuery *modeStatements[6] = {}; // this call's statement per WriteMode (see qtWriteRow())
+#if PERSISTVAR_SQLITE_NATIVE
+    sqlite3 *native = nullptr; // the connection's handle when rows go through the native API
+    QByteArray keyBuffer; // see bindKey()
+    QStringEncoder keyEncoder{QStringEncoder::Utf8, QStringEncoder::Flag::Stateless};
+#endif
 };
 
 // Follows changes by other writers for SqlStorage::startWatching(), in the context's thread:
@@ -1228,6 +1571,35 @@ private:
 
 } // namespace
 
+#if PERSISTVAR_SQLITE_NATIVE
+// The handle of \a db for the native path, or nullptr for the QtSql path.
+sqlite3 *SqlStoragePrivate::nativeHandle(const QSqlDatabase &db)
+{
+    if (backend != Backend::Sqlite || !db.isValid() || !db.isOpen())
+        return nullptr;
+    const QSqlDriver *driver = db.driver();
+    if (!nativeDecided) {
+        nativeDecided = true;
+        const QString refusal = nativeSqliteRefusal(driver);
+        nativeAllowed = refusal.isEmpty();
+        if (nativeAllowed)
+            qCDebug(lcSql).noquote()
+                << descriptionText << "reads and writes rows with the native sqlite3 API of SQLite"
+                << sqlite3_libversion();
+        else
+            qCDebug(lcSql).noquote()
+                << descriptionText << "reads and writes rows through QtSql:" << refusal;
+    }
+    if (!nativeAllowed)
+        return nullptr;
+    // Qt's documented way to the native handle: a QVariant holding the sqlite3 pointer.
+    const QVariant handle = driver->handle();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+        return nullptr;
+    return *static_cast<sqlite3 *const *>(handle.constData());
+}
+#endif
+
 // SQLite: the keys whose values another connection changed since the last call (nothing when
 // PRAGMA data_version, which counts other connections' commits, did not move).
 Result<QStringList> SqlStoragePrivate::changedKeys(WatchState *state)
@@ -1254,18 +1626,13 @@ Result<QStringList> SqlStoragePrivate::changedKeys(WatchState *state)
         state->connection = call.connection->serial;
         state->dataVersion = version;
 
-        query = call.statement(loadAllSql, QString(), &error);
-        if (!query)
-            return error;
-        if (Error e = call.exec(query, QString(), action); e.isError())
-            return e;
-        if (Error e =
-                call.readRows(query, QString(), action,
-                              [&](const QSqlQuery &q) {
-                                  digests.insert(q.value(0).toString(),
-                                                 QCryptographicHash::hash(q.value(1).toByteArray(),
-                                                                          QCryptographicHash::Md5));
-                              });
+        qsizetype visited = 0;
+        if (Error e = call.visitAll(
+                [&](const auto &key, const auto &value) {
+                    digests.insert(ownedKey(key),
+                                   QCryptographicHash::hash(value, QCryptographicHash::Md5));
+                },
+                &visited);
             e.isError())
             return e;
     }
@@ -1555,6 +1922,9 @@ QList<Error> SqlStoragePrivate::write(const QList<StorageWrite> &writes)
 {
     QList<Error> errors(writes.size());
     QList<qsizetype> entries; // the writes with a usable key
+    entries.reserve(writes.size());
+    // Only PostgreSQL needs to know (see below); SQLite saves hashing every key.
+    const bool postgres = backend == Backend::PostgreSql;
     QSet<QString> keys;
     bool uniqueKeys = true;
     for (qsizetype i = 0; i < writes.size(); ++i) {
@@ -1563,9 +1933,11 @@ QList<Error> SqlStoragePrivate::write(const QList<StorageWrite> &writes)
             continue;
         }
         entries.append(i);
-        if (keys.contains(writes.at(i).key))
-            uniqueKeys = false;
-        keys.insert(writes.at(i).key);
+        if (postgres) {
+            if (keys.contains(writes.at(i).key))
+                uniqueKeys = false;
+            keys.insert(writes.at(i).key);
+        }
     }
     if (entries.isEmpty())
         return errors;
@@ -1577,7 +1949,7 @@ QList<Error> SqlStoragePrivate::write(const QList<StorageWrite> &writes)
         timer.start();
         // One statement cannot write a row twice, so a batch naming a key twice (never from
         // VarManager) goes row by row, in order.
-        if (backend == Backend::PostgreSql && uniqueKeys)
+        if (postgres && uniqueKeys)
             failure = call.writeBulk(writes, entries, &errors);
         else
             failure = call.writeRows(writes, entries, &errors);
@@ -1819,28 +2191,35 @@ Result<QHash<QString, QByteArray>> SqlStorage::loadAll()
     SqlCall call(d.get());
     if (Error e = call.start(QString()); e.isError())
         return e;
-    const auto read = [&]() -> Result<QHash<QString, QByteArray>> {
-        Error error;
-        QSqlQuery *query = call.statement(d->loadAllSql, QString(), &error);
-        if (!query)
-            return error;
-        const QString action = QStringLiteral("cannot read from");
-        if (Error e = call.exec(query, QString(), action); e.isError())
-            return e;
-        QHash<QString, QByteArray> values;
-        if (Error e = call.readRows(query, QString(), action,
-                                    [&](const QSqlQuery &q) {
-                                        values.insert(q.value(0).toString(),
-                                                      q.value(1).toByteArray());
-                                    });
-            e.isError())
-            return e;
-        return values;
+    QHash<QString, QByteArray> values;
+    const auto insert = [&values](const auto &key, const auto &value) {
+        values.insert(ownedKey(key), ownedBytes(value));
     };
-    Result<QHash<QString, QByteArray>> values = read();
-    if (!values.isOk() && call.reconnectAfterLoss(QString()))
-        values = read();
+    qsizetype visited = 0;
+    Error e = call.visitAll(insert, &visited);
+    if (e.isError() && call.reconnectAfterLoss(QString())) {
+        values.clear();
+        e = call.visitAll(insert, &visited);
+    }
+    if (e.isError())
+        return e;
     return values;
+}
+
+Result<void> SqlStorage::loadEach(const EntryVisitor &visitor)
+{
+    SqlCall call(d.get());
+    if (Error e = call.start(QString()); e.isError())
+        return e;
+    const auto visit = [&visitor](const auto &key, const auto &value) { visitor(key, value); };
+    qsizetype visited = 0;
+    Error e = call.visitAll(visit, &visited);
+    // Read again on a fresh connection only if no row was visited: each must be visited once.
+    if (e.isError() && visited == 0 && call.reconnectAfterLoss(QString()))
+        e = call.visitAll(visit, &visited);
+    if (e.isError())
+        return e;
+    return {};
 }
 
 Result<QStringList> SqlStorage::keys()

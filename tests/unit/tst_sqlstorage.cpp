@@ -623,7 +623,182 @@ private Q_SLOTS:
                  QStringList({QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c/d")}));
     }
 
-    void connectionPerThread_data() { addSqlRows(); }
+    // loadEach() hands out views of the database's own rows (SQLite: UTF-8 keys straight from
+    // sqlite3): every key and value must arrive exactly once, byte for byte, from a real file.
+    void loadEachVisitsEveryRowExactly_data() { addSqlRows(); }
+    void loadEachVisitsEveryRowExactly()
+    {
+        QFETCH(QString, backend);
+        TestBackends::Store store(backend);
+        PERSISTVAR_REQUIRE_STORE(store);
+        QByteArray everyByte;
+        for (int b = 0; b < 256; ++b)
+            everyByte.append(char(b));
+        QHash<QString, QByteArray> expected{
+            {QStringLiteral("plain"), bytes("1")},
+            {QStringLiteral("\u00fcn\u00efc\u00f6d\u00e9 \u65e5\u672c \U0001F389"),
+             QStringLiteral("\u00e9").toUtf8()},
+            {QStringLiteral("it's \"quoted\" \\ back"), bytes("'\"")},
+            {QStringLiteral("empty value"), QByteArray("")},
+            {QStringLiteral("another empty"), QByteArray()},
+            {QStringLiteral("binary"), everyByte},
+            {QStringLiteral("nul in value"), QByteArray("a\0b\0", 4)},
+            {QString(10000, QChar(0x00e4)) + QStringLiteral("end"), QByteArray(100000, 'v')},
+        };
+        if (backend == QLatin1String("sqlite"))
+            expected.insert(QStringLiteral("nul") + QChar(0) + QStringLiteral("inside") + QChar(0),
+                            bytes("nul key"));
+        {
+            auto writer = openSql(store);
+            QVERIFY2(writer.isOk(), qPrintable(writer.error().toString()));
+            QList<StorageWrite> writes;
+            for (auto it = expected.cbegin(); it != expected.cend(); ++it)
+                writes.append(StorageWrite{it.key(), it.value(), std::nullopt, true});
+            const QList<Error> errors = writer.value()->saveBatch(writes);
+            for (const Error &e : errors)
+                QVERIFY2(!e.isError(), qPrintable(e.toString()));
+            // Compare-and-swap on an empty value: it is a value, not an absence.
+            QCOMPARE(writer.value()
+                         ->save(QStringLiteral("empty value"), bytes("x"), std::nullopt)
+                         .errorCode(),
+                     ErrorCode::Conflict);
+            QVERIFY(
+                writer.value()->save(QStringLiteral("empty value"), bytes("x"), bytes("")).isOk());
+            QVERIFY(
+                writer.value()->save(QStringLiteral("empty value"), bytes(""), bytes("x")).isOk());
+            QVERIFY(writer.value()->close().isOk()); // SQLite: everything is in the file now
+        }
+
+        auto reader = openSql(store);
+        QVERIFY2(reader.isOk(), qPrintable(reader.error().toString()));
+        QHash<QString, QByteArray> seen;
+        int visits = 0;
+        const Result<void> r =
+            reader.value()->loadEach([&](QAnyStringView key, QByteArrayView value) {
+                ++visits;
+                seen.insert(key.toString(), value.toByteArray());
+            });
+        QVERIFY2(r.isOk(), qPrintable(r.error().toString()));
+        QCOMPARE(visits, expected.size());
+        QCOMPARE(seen.size(), expected.size());
+        for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+            QVERIFY2(seen.contains(it.key()), qPrintable(it.key().left(40)));
+            QCOMPARE(seen.value(it.key()).size(), it.value().size());
+            QCOMPARE(seen.value(it.key()), it.value());
+        }
+        QCOMPARE(reader.value()->loadAll().value(), expected);
+        for (auto it = expected.cbegin(); it != expected.cend(); ++it)
+            QCOMPARE(reader.value()->load(it.key()).value(), it.value());
+
+        // A visitor that reads nothing, and a store that is closed.
+        QVERIFY(reader.value()->loadEach([](QAnyStringView, QByteArrayView) {}).isOk());
+        QVERIFY(reader.value()->close().isOk());
+        QCOMPARE(reader.value()->loadEach([](QAnyStringView, QByteArrayView) {}).errorCode(),
+                 ErrorCode::Closed);
+    }
+
+    // A damaged table is a clear store failure naming the file, never a short or empty read.
+    void loadEachReportsADamagedFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("damaged.db"));
+        {
+            auto opened = SqlStorage::openSqlite(path);
+            QVERIFY2(opened.isOk(), qPrintable(opened.error().toString()));
+            QList<StorageWrite> writes;
+            for (int i = 0; i < 2000; ++i)
+                writes.append(StorageWrite{QStringLiteral("key/%1").arg(i),
+                                           QByteArray(200, char('a' + i % 26)), std::nullopt,
+                                           true});
+            for (const Error &e : opened.value()->saveBatch(writes))
+                QVERIFY2(!e.isError(), qPrintable(e.toString()));
+        } // the last connection checkpoints the WAL into the file
+        QVERIFY(!QFileInfo::exists(path + QStringLiteral("-wal")));
+        int lastRoot = 0;
+        {
+            const QString name = uniqueName(QStringLiteral("probe-"));
+            {
+                QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+                db.setDatabaseName(path);
+                QVERIFY(db.open());
+                QSqlQuery query(db);
+                QVERIFY(query.exec(QStringLiteral("SELECT max(rootpage) FROM sqlite_master")));
+                QVERIFY(query.next());
+                lastRoot = query.value(0).toInt();
+                query = QSqlQuery();
+                db.close();
+            }
+            QSqlDatabase::removeDatabase(name);
+        }
+        QVERIFY(lastRoot > 1);
+        // Garbage over every page after the roots: the schema and the schema version stay
+        // readable, so opening works, but the table's rows are gone.
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::ReadWrite));
+            const QByteArray header = file.read(100);
+            const int pageSize = (uchar(header.at(16)) << 8) | uchar(header.at(17));
+            QVERIFY(pageSize >= 512);
+            QVERIFY(file.size() > qint64(lastRoot + 2) * pageSize);
+            QVERIFY(file.seek(qint64(lastRoot) * pageSize));
+            file.write(QByteArray(int(file.size() - file.pos()), char(0xff)));
+        }
+
+        auto opened = SqlStorage::openSqlite(path);
+        QVERIFY2(opened.isOk(), qPrintable(opened.error().toString()));
+        int visits = 0;
+        const Result<void> r =
+            opened.value()->loadEach([&](QAnyStringView, QByteArrayView) { ++visits; });
+        QCOMPARE(r.errorCode(), ErrorCode::StorageFailed);
+        QVERIFY2(r.error().message().contains(QLatin1String("cannot read from"))
+                     && r.error().message().contains(path)
+                     && r.error().message().contains(QLatin1String("damaged")),
+                 qPrintable(r.error().toString()));
+        const auto all = opened.value()->loadAll();
+        QCOMPARE(all.errorCode(), ErrorCode::StorageFailed);
+        QVERIFY2(all.error().message().contains(QLatin1String("damaged")),
+                 qPrintable(all.error().toString()));
+    }
+
+    // Which way SQLite rows go is decided once per storage and logged; PERSISTVAR_SQLITE_NATIVE=0
+    // (the second registration of this test in CMake) forces QtSql.
+    void sqliteRowPathIsAsConfigured()
+    {
+        QTemporaryDir dir;
+        QStringList decisions;
+        {
+            MessageLog log;
+            auto opened = SqlStorage::openSqlite(dir.filePath(QStringLiteral("path.db")));
+            QVERIFY2(opened.isOk(), qPrintable(opened.error().toString()));
+            QVERIFY(opened.value()->save(QStringLiteral("k"), bytes("v"), std::nullopt).isOk());
+            const QStringList messages = MessageLog::messages();
+            for (const QString &message : messages) {
+                if (message.contains(QLatin1String("reads and writes rows")))
+                    decisions.append(message);
+            }
+        }
+        qInfo().noquote() << decisions;
+#if PERSISTVAR_TEST_SQLITE_NATIVE
+        QCOMPARE(decisions.size(), 1);
+        const bool native = decisions.first().contains(QLatin1String("native sqlite3 API"));
+        if (qEnvironmentVariable("PERSISTVAR_SQLITE_NATIVE") == QLatin1String("0")) {
+            QVERIFY(!native);
+            QVERIFY(decisions.first().contains(QLatin1String("PERSISTVAR_SQLITE_NATIVE=0")));
+        } else if (!native) {
+            // A Qt with its own SQLite (Qt's installers): the fallback, for the right reason.
+            QVERIFY2(decisions.first().contains(QLatin1String("does not use PersistVar's")),
+                     qPrintable(decisions.first()));
+            qWarning("The native SQLite path is not covered by this run");
+        }
+#else
+        QCOMPARE(decisions.size(), 0);
+#endif
+    }
+
+    void connectionPerThread_data()
+    {
+        addSqlRows();
+    }
     void connectionPerThread()
     {
         QFETCH(QString, backend);
@@ -674,7 +849,10 @@ private Q_SLOTS:
         QCOMPARE(afterClose.errorCode(), ErrorCode::Closed);
     }
 
-    void fromApplicationConnection_data() { addSqlRows(); }
+    void fromApplicationConnection_data()
+    {
+        addSqlRows();
+    }
     void fromApplicationConnection()
     {
         QFETCH(QString, backend);
@@ -789,7 +967,10 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(path));
     }
 
-    void awkwardKeysAreStoredLiterally_data() { addSqlRows(); }
+    void awkwardKeysAreStoredLiterally_data()
+    {
+        addSqlRows();
+    }
     void awkwardKeysAreStoredLiterally()
     {
         QFETCH(QString, backend);
@@ -870,7 +1051,10 @@ private Q_SLOTS:
         QCOMPARE(a.load(QString()).errorCode(), ErrorCode::InvalidKey);
     }
 
-    void schemaIsCreatedAndVersioned_data() { addSqlRows(); }
+    void schemaIsCreatedAndVersioned_data()
+    {
+        addSqlRows();
+    }
     void schemaIsCreatedAndVersioned()
     {
         QFETCH(QString, backend);
@@ -909,7 +1093,10 @@ private Q_SLOTS:
                  1);
     }
 
-    void busyDatabaseIsWaitedFor_data() { addSqlRows(); }
+    void busyDatabaseIsWaitedFor_data()
+    {
+        addSqlRows();
+    }
     void busyDatabaseIsWaitedFor()
     {
         QFETCH(QString, backend);
@@ -961,7 +1148,10 @@ private Q_SLOTS:
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("notes.db")});
     }
 
-    void foreignSchemaIsLeftUntouched_data() { addSqlRows(); }
+    void foreignSchemaIsLeftUntouched_data()
+    {
+        addSqlRows();
+    }
     void foreignSchemaIsLeftUntouched()
     {
         QFETCH(QString, backend);
@@ -1181,7 +1371,10 @@ private Q_SLOTS:
         qDebug().noquote() << what << "reported after" << timer.elapsed() << "ms:" << text;
     }
 
-    void watchingReportsOtherWriters_data() { addSqlRows(); }
+    void watchingReportsOtherWriters_data()
+    {
+        addSqlRows();
+    }
     void watchingReportsOtherWriters()
     {
         QFETCH(QString, backend);
@@ -1245,7 +1438,10 @@ private Q_SLOTS:
                  ErrorCode::Closed);
     }
 
-    void managerEndToEnd_data() { addSqlRows(); }
+    void managerEndToEnd_data()
+    {
+        addSqlRows();
+    }
     void managerEndToEnd()
     {
         QFETCH(QString, backend);
