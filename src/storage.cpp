@@ -53,6 +53,17 @@ Result<QHash<QString, QByteArray>> Storage::loadAll()
                  QStringLiteral("%1 cannot load all keys at once").arg(description()));
 }
 
+Result<void> Storage::loadEach(const EntryVisitor &visitor)
+{
+    Result<QHash<QString, QByteArray>> all = loadAll();
+    if (!all.isOk())
+        return all.error();
+    const QHash<QString, QByteArray> &entries = all.value();
+    for (auto it = entries.cbegin(); it != entries.cend(); ++it)
+        visitor(it.key(), it.value());
+    return {};
+}
+
 Result<QStringList> Storage::keys()
 {
     return Error(ErrorCode::NotSupported, QString(),

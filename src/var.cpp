@@ -10,7 +10,34 @@
 
 namespace PersistVar {
 
-VarBase::VarBase(VarManager *manager, const QString &key) : m_manager(manager), m_key(key) { }
+void *VarBase::operator new(std::size_t size, QStringView key)
+{
+    // The characters go right behind the object, which ends suitably aligned for them.
+    static_assert(alignof(VarBase) >= alignof(QChar));
+    return ::operator new(size + std::size_t(key.size()) * sizeof(QChar));
+}
+
+void VarBase::operator delete(void *object, QStringView key) noexcept
+{
+    Q_UNUSED(key)
+    ::operator delete(object);
+}
+
+void VarBase::operator delete(void *object) noexcept
+{
+    ::operator delete(object);
+}
+
+VarBase::VarBase(VarManager *manager, QStringView key, void *keyStorage)
+    : m_manager(manager)
+    , m_keyLength(quint32(key.size()))
+    , m_keyOffset(quint32(static_cast<char *>(keyStorage) - reinterpret_cast<char *>(this)))
+{
+    // VarManager::acquire() refuses longer keys.
+    Q_ASSERT(key.size() <= MaxKeyLength);
+    if (!key.isEmpty())
+        std::memcpy(keyStorage, key.data(), std::size_t(key.size()) * sizeof(QChar));
+}
 
 VarBase::~VarBase()
 {
@@ -103,14 +130,14 @@ bool VarBase::isInManagerThread() const
 Result<void> VarBase::checkOpen() const
 {
     if (m_manager->d->closed.load(std::memory_order_acquire))
-        return Error(ErrorCode::Closed, m_key, QStringLiteral("the variable's manager is closed"));
+        return Error(ErrorCode::Closed, key(), QStringLiteral("the variable's manager is closed"));
     return {};
 }
 
 Result<void> VarBase::checkWritable() const
 {
     if (m_locked)
-        return Error(ErrorCode::Locked, m_key,
+        return Error(ErrorCode::Locked, key(),
                      QStringLiteral("the key is locked by a read-only layer and cannot change"));
     return checkOpen();
 }

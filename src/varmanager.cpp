@@ -153,7 +153,7 @@ void VarManagerPrivate::onStorageChanged(const QStringList &keys)
             targets = vars.values();
         } else {
             for (const QString &key : keys) {
-                if (VarBase *var = vars.value(key))
+                if (VarBase *var = vars.find(key))
                     targets.append(var);
             }
         }
@@ -383,14 +383,13 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
     };
     if (isClosed())
         return fail(Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed")));
-    if (const Result<void> valid = d->storage->checkKey(key); !valid.isOk())
-        return fail(valid.error());
 
     Error error;
     VarBase *var = nullptr;
+    const size_t hash = VarRegistry::hashOf(key);
     {
         QMutexLocker registry(&d->registryMutex);
-        if (VarBase *existing = d->vars.value(key)) {
+        if (VarBase *existing = d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();
                 return fail(Error(ErrorCode::TypeMismatch, key,
@@ -400,6 +399,14 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
                                            QString::fromLatin1(type.name()))));
             }
             return existing;
+        }
+        // A key in the registry was checked when its variable was created.
+        Result<void> valid = d->storage->checkKey(key);
+        if (valid.isOk() && key.size() > VarBase::MaxKeyLength)
+            valid = Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is too long"));
+        if (!valid.isOk()) {
+            registry.unlock();
+            return fail(valid.error());
         }
 
         var = factory(this, key, defaultValue);
@@ -420,7 +427,7 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             // The user's stored value (if any) is left alone but not used.
             bool changed = false;
             var->adoptStored(std::nullopt, VarBase::AdoptMode::TakeStored, &changed);
-            d->vars.insert(key, var);
+            d->vars.insert(var, hash);
             if (error.isError()) {
                 registry.unlock();
                 d->report(error, false);
@@ -434,9 +441,14 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             // One read of the whole store instead of one per variable, where the backend can.
             if (!d->preloadTried) {
                 d->preloadTried = true;
-                Result<QHash<QString, QByteArray>> all = d->storage->loadAll();
-                if (all.isOk()) {
-                    d->preloaded = std::move(all).value();
+                const Result<void> all =
+                    d->storage->loadEach([this](QAnyStringView stored, QByteArrayView bytes) {
+                        d->preloaded.add(stored, bytes);
+                    });
+                if (!all.isOk()) {
+                    d->preloaded.clear();
+                } else {
+                    d->preloaded.finish();
                     d->preloadValid = true;
                     d->vars.reserve(d->preloaded.size());
                     // The snapshot serves the variables created while the application starts;
@@ -445,20 +457,18 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
                         this,
                         [this] {
                             QMutexLocker lock(&d->registryMutex);
-                            d->preloaded = QHash<QString, QByteArray>();
+                            d->preloaded.clear();
                             d->preloadValid = false;
                         },
                         Qt::QueuedConnection);
                 }
             }
-            if (auto it = d->preloaded.find(key); it != d->preloaded.end()) {
-                bytes = std::move(it.value());
-                d->preloaded.erase(it);
-                // QHash never shrinks by itself: give the whole table back once it is used up.
-                if (d->preloaded.isEmpty())
-                    d->preloaded = QHash<QString, QByteArray>();
-            } else if (d->preloadValid) {
+            if (d->preloadValid) {
                 // The snapshot has every stored key: a key missing from it is not stored.
+                if (const std::optional<QByteArrayView> stored = d->preloaded.find(key, hash)) {
+                    // No copy: decoding copies what it keeps (see the undecodable case below).
+                    bytes = QByteArray::fromRawData(stored->data(), stored->size());
+                }
             } else {
                 const Result<QByteArray> loaded = d->storage->load(key);
                 if (loaded.isOk()) {
@@ -477,7 +487,8 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             if (!var->adoptStored(bytes, VarBase::AdoptMode::TakeStored, &changed)) {
                 {
                     QMutexLocker lock(&d->undecodableMutex);
-                    d->undecodableBytes.insert(var, *bytes);
+                    // A deep copy: bytes may point into the start-up snapshot.
+                    d->undecodableBytes.insert(var, QByteArray(bytes->constData(), bytes->size()));
                 }
                 error = Error(ErrorCode::DecodeFailed, key,
                               QStringLiteral("the stored value (%1 bytes) is not a valid %2; "
@@ -490,7 +501,7 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             QMutexLocker lock(&var->m_mutex);
             var->m_storedState = VarBase::StoredState::Unknown;
         }
-        d->vars.insert(key, var);
+        d->vars.insert(var, hash);
     }
     if (error.isError())
         d->report(error, false);
@@ -500,7 +511,7 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
 VarBase *VarManager::find(const QString &key) const
 {
     QMutexLocker registry(&d->registryMutex);
-    return d->vars.value(key);
+    return d->vars.find(key);
 }
 
 Result<void> VarManager::sync()

@@ -3,6 +3,8 @@
 
 #include <persistvar/varmanager.h>
 
+#include "varregistry_p.h"
+
 #include <QtCore/QHash>
 #include <QtCore/QMutex>
 #include <QtCore/QPointer>
@@ -42,10 +44,10 @@ public:
     std::unique_ptr<Storage> storage;
 
     QMutex registryMutex;
-    QHash<QString, VarBase *> vars; // owned
+    VarRegistry vars; // owned
     bool preloadTried = false;
-    QHash<QString, QByteArray> preloaded; // loadAll() result, consumed as variables appear
-    bool preloadValid = false; // preloaded holds every stored key not yet consumed
+    StoreSnapshot preloaded; // Storage::loadEach() result, for variables created at start-up
+    bool preloadValid = false; // preloaded holds every stored key
 
     // Recursive: signals emitted while it is held (valueChanged, written, errorOccurred) may
     // reach slots in this thread that write again (set(), sync()).

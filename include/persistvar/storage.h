@@ -4,7 +4,9 @@
 #include <persistvar/persistvar_export.h>
 #include <persistvar/result.h>
 
+#include <QtCore/QAnyStringView>
 #include <QtCore/QByteArray>
+#include <QtCore/QByteArrayView>
 #include <QtCore/QHash>
 #include <QtCore/QList>
 #include <QtCore/QObject>
@@ -95,6 +97,18 @@ public:
      * case VarManager loads keys one by one. Used to open a store with many variables in one read.
      */
     virtual Result<QHash<QString, QByteArray>> loadAll();
+
+    /*!
+     * Calls \a visitor once for every stored key and its bytes, in no particular order. The views
+     * are valid only during that call. Returns ErrorCode::NotSupported when the backend cannot
+     * read everything at once.
+     *
+     * The default implementation iterates loadAll(). A backend overrides it to stream its rows
+     * without building a hash: VarManager preloads a store through it, so opening 100,000
+     * variables costs one pass over the rows instead of a hash of copies.
+     */
+    using EntryVisitor = std::function<void(QAnyStringView key, QByteArrayView value)>;
+    virtual Result<void> loadEach(const EntryVisitor &visitor);
 
     /*!
      * Stores \a newValue whatever is stored now (last writer wins). The default implementation

@@ -66,7 +66,14 @@ public:
     Q_DISABLE_COPY_MOVE(VarBase)
 
     /*! The key this variable is stored under. */
-    QString key() const { return m_key; }
+    QString key() const { return keyView().toString(); }
+    /*! The key as a view, without a copy; valid while the variable (its manager) lives. */
+    QStringView keyView() const
+    {
+        return QStringView(
+            reinterpret_cast<const QChar *>(reinterpret_cast<const char *>(this) + m_keyOffset),
+            qsizetype(m_keyLength));
+    }
     /*! The manager that owns this variable. */
     VarManager *manager() const { return m_manager; }
     /*! The value type, for example QMetaType::fromType<int>(). */
@@ -118,7 +125,20 @@ public:
 protected:
     //! \cond PERSISTVAR_INTERNAL
     // Everything below is the machinery the manager and Var<T> share; not API.
-    VarBase(VarManager *manager, const QString &key);
+
+    // A variable's key lives in the same heap block, right behind the object: a QString member
+    // would cost a second block (for a 16-character key, 64 bytes plus its 24-byte handle).
+    // Var<T> is therefore only created with `new (key) Var<T>(...)`, which allocates room for
+    // the characters, and hands its end (`this + 1`) to the VarBase constructor as keyStorage.
+    static void *operator new(std::size_t size, QStringView key);
+    static void operator delete(void *object, QStringView key) noexcept; // a throwing constructor
+
+public:
+    // Public only because `delete` through a VarBase pointer needs it; the manager deletes.
+    static void operator delete(void *object) noexcept;
+
+protected:
+    VarBase(VarManager *manager, QStringView key, void *keyStorage);
 
     // What the sync engine hands to storage for one variable.
     struct Snapshot
@@ -166,6 +186,8 @@ protected:
     // How often update() runs its transform before it gives up with ErrorCode::Conflict; with
     // backOff() between attempts this is several seconds of contention.
     static constexpr int MaxUpdateAttempts = 200;
+    // The longest key a variable can have (its length is kept in 32 bits).
+    static constexpr qsizetype MaxKeyLength = 0x7fffffff;
     // A short random sleep after a conflict, growing with the attempt: without it, a writer
     // that lost (reload + write: two round trips) keeps losing to those that won (one).
     static void backOff(int attempt);
@@ -186,6 +208,14 @@ protected:
     Result<void> writeNow();
     std::optional<QByteArray> undecodableBytes() const;
 
+private:
+    // First, so that the flags below pack with a Var<T>'s first members.
+    VarManager *const m_manager;
+    std::atomic<VarNotifier *> m_notifier{nullptr};
+    quint32 m_keyLength;
+    quint32 m_keyOffset; // from this to the key's characters
+
+protected:
     mutable QBasicMutex m_mutex;
     quint32 m_generation = 0;
     bool m_dirty = false;
@@ -200,10 +230,6 @@ protected:
 private:
     friend class VarManager;
     friend class VarManagerPrivate;
-
-    VarManager *const m_manager;
-    const QString m_key;
-    std::atomic<VarNotifier *> m_notifier{nullptr};
 };
 
 /*!
@@ -426,8 +452,8 @@ public:
 private:
     friend class VarManager;
 
-    Var(VarManager *manager, const QString &key, const T &defaultValue)
-        : VarBase(manager, key)
+    Var(VarManager *manager, QStringView key, const T &defaultValue)
+        : VarBase(manager, key, this + 1)
         , m_value(defaultValue)
         , m_default(defaultValue)
         , m_stored(defaultValue)

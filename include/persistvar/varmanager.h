@@ -116,7 +116,7 @@ public:
     Result<Var<T> *> var(const QString &key, const T &defaultValue = T())
     {
         const auto factory = [](VarManager *manager, const QString &k, const void *d) -> VarBase * {
-            return new Var<T>(manager, k, *static_cast<const T *>(d));
+            return new (QStringView(k)) Var<T>(manager, k, *static_cast<const T *>(d));
         };
         Result<VarBase *> r = acquire(key, QMetaType::fromType<T>(), factory, &defaultValue);
         return Result<Var<T> *>(static_cast<Var<T> *>(r.value()), r.error());

@@ -101,6 +101,7 @@ private: \
 private Q_SLOTS:
 
     BACKEND_TEST(sameInstancePerKey)
+    BACKEND_TEST(manyKeysReadBackAfterReopening)
     BACKEND_TEST(typeMismatch)
     BACKEND_TEST(invalidKey)
     BACKEND_TEST(lazyValueAbsentUntilSync)
@@ -155,6 +156,55 @@ void TestVarManager::sameInstancePerKeyOn(const Store &store)
     VERIFY_OK(b);
     QVERIFY(b.value() != a.value());
     QCOMPARE(manager->find(QStringLiteral("missing")), nullptr);
+}
+
+// The registry and the start-up snapshot are hash tables of their own (keys live inside the
+// variables): thousands of keys, with near-identical, non-ASCII and very long ones, must each
+// find their own variable and their own stored value after reopening.
+void TestVarManager::manyKeysReadBackAfterReopeningOn(const Store &store)
+{
+    QStringList keys;
+    for (int i = 0; i < 3000; ++i)
+        keys.append(QStringLiteral("group/k%1").arg(i));
+    keys << QStringLiteral("gr\u00fc\u00dfe/\u65e5\u672c") << QStringLiteral("emoji/\U0001F600")
+         << QString(10'000, QLatin1Char('x')) << QString(9'999, QLatin1Char('x'))
+         << QStringLiteral("quote'\"; DROP TABLE x; --");
+    if (store.backend() != QLatin1String("postgresql"))
+        keys << QStringLiteral("nul") + QChar(0) + QStringLiteral("inside");
+    {
+        auto writer = store.openManager();
+        QVERIFY(writer);
+        for (qsizetype i = 0; i < keys.size(); ++i) {
+            auto var = writer->var<int>(keys.at(i), -1);
+            VERIFY_OK(var);
+            // Every third key keeps its default, so the snapshot also answers "not stored".
+            if (i % 3 != 0)
+                var.value()->setLazy(int(i));
+        }
+        VERIFY_OK(writer->sync());
+    }
+    auto reader = store.openManager();
+    QVERIFY(reader);
+    QList<PersistVar::Var<int> *> vars;
+    for (qsizetype i = 0; i < keys.size(); ++i) {
+        auto var = reader->var<int>(keys.at(i), -1);
+        VERIFY_OK(var);
+        QCOMPARE(var.value()->key(), keys.at(i));
+        QCOMPARE(var.value()->get(), i % 3 != 0 ? int(i) : -1);
+        vars.append(var.value());
+    }
+    // The snapshot is gone once the event loop ran; the variables keep their values and keys.
+    QCoreApplication::processEvents();
+    for (qsizetype i = 0; i < keys.size(); ++i) {
+        QCOMPARE(reader->find(keys.at(i)), static_cast<PersistVar::VarBase *>(vars.at(i)));
+        QCOMPARE(vars.at(i)->keyView(), QStringView(keys.at(i)));
+        QCOMPARE(vars.at(i)->get(), i % 3 != 0 ? int(i) : -1);
+    }
+    QCOMPARE(reader->find(QStringLiteral("group/k3000")), nullptr);
+    QCOMPARE(reader->find(QString(10'001, QLatin1Char('x'))), nullptr);
+    // What a second reader finds confirms the values came from storage, not from memory.
+    QCOMPARE(store.value<int>(keys.at(1)), std::optional<int>(1));
+    QCOMPARE(store.value<int>(keys.at(0)), std::nullopt);
 }
 
 void TestVarManager::typeMismatchOn(const Store &store)
