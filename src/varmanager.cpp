@@ -110,17 +110,24 @@ Result<void> VarManagerPrivate::reloadLocked(VarBase *var, VarBase::AdoptMode mo
         bytes = loaded.value();
     else if (loaded.errorCode() != ErrorCode::NotFound)
         return loaded.error();
+    adoptLocked(var, mode, bytes);
+    return {};
+}
+
+void VarManagerPrivate::adoptLocked(VarBase *var, VarBase::AdoptMode mode,
+                                    const std::optional<QByteArray> &bytes)
+{
     bool changed = false;
     if (!var->adoptStored(bytes, mode, &changed)) {
         QMutexLocker lock(&undecodableMutex);
-        undecodableBytes.insert(var, *bytes);
+        // A deep copy: bytes may point into a StoreSnapshot.
+        undecodableBytes.insert(var, QByteArray(bytes->constData(), bytes->size()));
     } else {
         QMutexLocker lock(&undecodableMutex);
         undecodableBytes.remove(var);
     }
     if (changed)
         var->emitValueChanged();
-    return {};
 }
 
 void VarManagerPrivate::markConflict(VarBase *var)
@@ -159,6 +166,33 @@ void VarManagerPrivate::onStorageChanged(const QStringList &keys)
         }
     }
     QMutexLocker io(&ioMutex);
+    if (!storage)
+        return;
+    // Many keys (a catch-up, a reconnect, a payload too long to list them): one pass over the
+    // store instead of one read per variable, 100,000 queries for a large store.
+    constexpr qsizetype BulkReloadThreshold = 64;
+    if (targets.size() > BulkReloadThreshold) {
+        StoreSnapshot stored;
+        const Result<void> all = storage->loadEach(
+            [&stored](QAnyStringView key, QByteArrayView bytes) { stored.add(key, bytes); });
+        if (all.isOk()) {
+            stored.finish();
+            for (VarBase *var : std::as_const(targets)) {
+                if (var->isLocked())
+                    continue; // a layer decides its value
+                const QStringView key = var->keyView();
+                std::optional<QByteArray> bytes;
+                if (const std::optional<QByteArrayView> found =
+                        stored.find(key, VarRegistry::hashOf(key)))
+                    bytes = QByteArray::fromRawData(found->data(), found->size());
+                adoptLocked(var, VarBase::AdoptMode::IfClean, bytes);
+            }
+            return;
+        }
+        if (all.errorCode() != ErrorCode::NotSupported)
+            report(all.error(), true);
+        // Then one by one: a key that can be read still is.
+    }
     for (VarBase *var : std::as_const(targets)) {
         if (var->isLocked())
             continue; // a layer decides its value

@@ -31,6 +31,7 @@ public:
     Result<void> writeOne(VarBase *var);
     Result<void> writeSnapshotLocked(VarBase *var, const Snapshot &snapshot);
     Result<void> reloadLocked(VarBase *var, VarBase::AdoptMode mode);
+    void adoptLocked(VarBase *var, VarBase::AdoptMode mode, const std::optional<QByteArray> &bytes);
     void afterWritten(VarBase *var, const Snapshot &snapshot);
     void afterFailed(VarBase *var, const Error &error);
     void enqueue(VarBase *var);
