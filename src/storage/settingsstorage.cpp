@@ -344,7 +344,7 @@ QString firstUnreadableLine(const QString &path)
 QByteArray contentHash(const QByteArray &content)
 {
     const quint64 hashes[2] = {quint64(qHashBits(content.constData(), size_t(content.size()),
-                                                  size_t(0x5045525349535456))), // "PERSISTV"
+                                                 size_t(0x5045525349535456))), // "PERSISTV"
                                quint64(content.size())};
     return QByteArray(reinterpret_cast<const char *>(hashes), sizeof hashes);
 }
@@ -369,11 +369,21 @@ public:
     std::atomic<qint64> lockTimeoutMs{DefaultLockTimeout.count()};
     bool closed = false;
     QByteArray checkedContent; // hash of the file content last found free of format errors
-    // The file as this storage last saw it after a sync (see syncSettings()).
-    struct Seen
+    // The file's size and modification time, as QSettings compares them.
+    struct Stamp
     {
         qint64 size = -1;
         QDateTime modified;
+        bool operator==(const Stamp &other) const
+        {
+            return size == other.size && modified == other.modified;
+        }
+        bool operator!=(const Stamp &other) const { return !(*this == other); }
+    };
+    // The file as this storage last saw it after a sync (see syncSettings()).
+    struct Seen
+    {
+        Stamp stamp;
         QByteArray hash; // only when it was seen within RecentChange of its modification
     } seen;
     // Watching: the watcher lives in the context's thread; what it last reported.
@@ -759,7 +769,7 @@ public:
         if (before.isValid() && after.isValid() && after <= before)
             setModificationTime(before.addMSecs(1));
         recordSeen();
-        lockedStamp = stampNow();
+        lockedStamp = seen.stamp;
         // What QSettings wrote parses: the next write need not check it again.
         if (!seen.hash.isEmpty())
             checkedContent = seen.hash;
@@ -778,27 +788,13 @@ public:
 
     void recordSeen()
     {
-        const QFileInfo info(path);
-        seen.size = info.exists() ? info.size() : -1;
-        seen.modified = info.lastModified();
+        seen.stamp = stampNow();
         seen.hash.clear();
         // Only a change within one clock tick of this one can keep the same time.
-        if (seen.modified.isValid()
-            && seen.modified.msecsTo(QDateTime::currentDateTime()) < RecentChange.count())
+        if (seen.stamp.modified.isValid()
+            && seen.stamp.modified.msecsTo(QDateTime::currentDateTime()) < RecentChange.count())
             seen.hash = fileContentHash();
     }
-
-    // The file's size and modification time, as QSettings compares them.
-    struct Stamp
-    {
-        qint64 size = -1;
-        QDateTime modified;
-        bool operator==(const Stamp &other) const
-        {
-            return size == other.size && modified == other.modified;
-        }
-        bool operator!=(const Stamp &other) const { return !(*this == other); }
-    };
     // The file as this storage left it under the lock, and whether QSettings may since have
     // paired a time with the wrong content (see syncSettings()).
     Stamp lockedStamp;
@@ -842,10 +838,10 @@ public:
             settings->sync();
             return;
         }
+        // A missing file has no hash, and its stamp differs from any seen with one.
         const auto unnoticedChange = [this] {
-            const QFileInfo info(path);
-            return !seen.hash.isEmpty() && info.exists() && info.size() == seen.size
-                && info.lastModified() == seen.modified && fileContentHash() != seen.hash;
+            return !seen.hash.isEmpty() && stampNow() == seen.stamp
+                && fileContentHash() != seen.hash;
         };
         if (lock == Lock::Held) {
             if (!owned || suspect || stampNow() != lockedStamp || unnoticedChange())
@@ -853,7 +849,7 @@ public:
             settings->sync();
             suspect = false;
             recordSeen();
-            lockedStamp = stampNow();
+            lockedStamp = seen.stamp;
             return;
         }
         const Stamp before = stampNow();
@@ -875,7 +871,7 @@ public:
         settings->sync();
         suspect = false;
         recordSeen();
-        lockedStamp = stampNow();
+        lockedStamp = seen.stamp;
     }
 
     struct Undo
