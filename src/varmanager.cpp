@@ -334,33 +334,46 @@ void VarManagerPrivate::scheduleBackgroundSync()
         runSync(true);
         return;
     }
-    if (!worker) {
-        worker = new QThread();
-        worker->setObjectName(QStringLiteral("PersistVar sync"));
-        workerContext = new QObject();
-        workerContext->moveToThread(worker);
-        QObject::connect(worker, &QThread::finished, workerContext, &QObject::deleteLater);
-        worker->start(QThread::LowPriority);
+    {
+        std::lock_guard lock(workerMutex);
+        if (!worker.joinable())
+            worker = std::thread([this] { runWorker(); });
+        // At most one sync pending: a slow store must not pile up work.
+        syncRequested = true;
     }
-    // At most one sync queued at a time: a slow store must not pile up work.
-    if (backgroundSyncQueued.exchange(true))
-        return;
-    QMetaObject::invokeMethod(workerContext, [this] {
-        backgroundSyncQueued = false;
+    workerWake.notify_one();
+}
+
+void VarManagerPrivate::runWorker()
+{
+    if (QThread *self = QThread::currentThread())
+        self->setObjectName(QStringLiteral("PersistVar sync"));
+    std::unique_lock lock(workerMutex);
+    for (;;) {
+        workerWake.wait(lock, [this] { return syncRequested || workerStopping; });
+        if (workerStopping)
+            return; // close() writes what is left itself
+        syncRequested = false;
+        lock.unlock();
         if (!closed.load(std::memory_order_acquire))
             runSync(true);
-    });
+        lock.lock();
+    }
 }
 
 void VarManagerPrivate::stopWorker()
 {
-    if (!worker)
-        return;
-    worker->quit();
-    worker->wait();
-    delete worker;
-    worker = nullptr;
-    workerContext = nullptr; // deleted by the finished signal
+    {
+        std::lock_guard lock(workerMutex);
+        if (!worker.joinable())
+            return;
+        workerStopping = true;
+    }
+    workerWake.notify_one();
+    worker.join(); // also closes the connections the thread opened (thread_local)
+    worker = std::thread();
+    workerStopping = false;
+    syncRequested = false;
 }
 
 void VarManagerPrivate::startTimer(std::chrono::milliseconds interval)

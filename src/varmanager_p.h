@@ -13,7 +13,10 @@
 #include <QtCore/QTimer>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace PersistVar {
@@ -88,12 +91,18 @@ public:
     QTimer *timer = nullptr;
 
     // autoSync encodes and writes on this thread, so the manager's (GUI) thread never stalls
-    // on storage I/O. Started with the first autoSync, stopped by close().
+    // on storage I/O. Started with the first autoSync, stopped by close(). A plain thread woken
+    // through a condition variable, not a QThread event loop: it needs no events, and its
+    // hand-offs are ordinary pthread synchronisation that ThreadSanitizer can check (Qt's event
+    // queue and QMutex are invisible to it in an uninstrumented Qt).
     void scheduleBackgroundSync();
     void stopWorker();
-    QThread *worker = nullptr;
-    QObject *workerContext = nullptr;
-    std::atomic<bool> backgroundSyncQueued{false};
+    void runWorker();
+    std::thread worker;
+    std::mutex workerMutex;
+    std::condition_variable workerWake;
+    bool syncRequested = false; // guarded by workerMutex; at most one sync pending
+    bool workerStopping = false; // guarded by workerMutex
 };
 
 } // namespace PersistVar
