@@ -1344,14 +1344,20 @@ public:
     Error nativeExec(sqlite3_stmt *statement, const QString &key, const QString &action,
                      bool *hasRow)
     {
-        int code = SQLITE_OK;
-        bool again = false;
-        const QSqlError error = run([&] {
-            if (std::exchange(again, true))
-                sqlite3_reset(statement); // keeps the bindings
-            code = sqlite3_step(statement);
-            return code == SQLITE_ROW || code == SQLITE_DONE ? QSqlError() : nativeError(native);
-        });
+        // The usual case without QSqlError: it would cost more than the rest of our row.
+        int code = sqlite3_step(statement);
+        QSqlError error;
+        if (code != SQLITE_ROW && code != SQLITE_DONE) {
+            error = nativeError(native);
+            if (isBusy(error) && !inTransaction) {
+                error = retryWhileBusy(d->options.busyTimeout, [&] {
+                    sqlite3_reset(statement); // keeps the bindings
+                    code = sqlite3_step(statement);
+                    return code == SQLITE_ROW || code == SQLITE_DONE ? QSqlError()
+                                                                     : nativeError(native);
+                });
+            }
+        }
         *hasRow = code == SQLITE_ROW;
         if (error.isValid())
             return failure(key, action, error);
