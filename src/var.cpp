@@ -113,6 +113,17 @@ void VarBase::emitValueChanged()
     VarNotifier *notifier = m_notifier.load(std::memory_order_acquire);
     if (!notifier)
         return;
+    if (VarManagerPrivate::isSyncWorkerThread()) {
+        // A conflict's reload during autoSync: the application hears of it in its own thread.
+        QMetaObject::invokeMethod(
+            m_manager,
+            [this, notifier] {
+                refreshProperty();
+                Q_EMIT notifier->valueChanged();
+            },
+            Qt::QueuedConnection);
+        return;
+    }
     // The QProperty mirror belongs to the manager's thread: refresh it there.
     if (isInManagerThread())
         refreshProperty();

@@ -44,6 +44,16 @@ std::optional<QByteArray> VarManagerPrivate::undecodable(const VarBase *var) con
     return *it;
 }
 
+namespace {
+// Set in the autoSync worker thread only.
+thread_local bool inSyncWorker = false;
+} // namespace
+
+bool VarManagerPrivate::isSyncWorkerThread()
+{
+    return inSyncWorker;
+}
+
 void VarManagerPrivate::report(const Error &error, bool background)
 {
     // Nobody listening to a background failure would make it vanish: log it then.
@@ -51,7 +61,7 @@ void VarManagerPrivate::report(const Error &error, bool background)
         qCWarning(lcCore).noquote() << error.toString();
     else
         qCDebug(lcCore).noquote() << error.toString();
-    Q_EMIT q->errorOccurred(error);
+    emitInManagerThread([this, error] { Q_EMIT q->errorOccurred(error); });
 }
 
 void VarManagerPrivate::afterWritten(VarBase *var, const Snapshot &snapshot)
@@ -63,7 +73,7 @@ void VarManagerPrivate::afterWritten(VarBase *var, const Snapshot &snapshot)
     }
     requeueIfDirty(var);
     if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
-        Q_EMIT notifier->written();
+        emitInManagerThread([notifier] { Q_EMIT notifier->written(); });
 }
 
 void VarManagerPrivate::afterFailed(VarBase *var, const Error &error)
@@ -75,13 +85,13 @@ void VarManagerPrivate::afterFailed(VarBase *var, const Error &error)
         } else {
             markConflict(var);
             if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
-                Q_EMIT notifier->writeFailed(error);
+                emitInManagerThread([notifier, error] { Q_EMIT notifier->writeFailed(error); });
             return; // not requeued: it waits for resolveConflict()
         }
     }
     requeueIfDirty(var);
     if (VarNotifier *notifier = var->m_notifier.load(std::memory_order_acquire))
-        Q_EMIT notifier->writeFailed(error);
+        emitInManagerThread([notifier, error] { Q_EMIT notifier->writeFailed(error); });
 }
 
 Result<void> VarManagerPrivate::writeSnapshotLocked(VarBase *var, const Snapshot &snapshot)
@@ -140,7 +150,9 @@ void VarManagerPrivate::markConflict(VarBase *var)
     QVariant storedValue = var->defaultVariant(); // absent: the default is in effect
     if (stored.isOk())
         storedValue = var->decodeToVariant(stored.value());
-    Q_EMIT q->conflictDetected(var->key(), var->toVariant(), storedValue);
+    emitInManagerThread([this, key = var->key(), local = var->toVariant(), storedValue] {
+        Q_EMIT q->conflictDetected(key, local, storedValue);
+    });
 }
 
 bool VarManagerPrivate::isConflicted(VarBase *var) const
@@ -307,7 +319,7 @@ Result<void> VarManagerPrivate::syncLocked()
     for (const Error &failure : std::as_const(failures))
         report(failure, true);
     if (written > 0)
-        Q_EMIT q->synced(written);
+        emitInManagerThread([this, written] { Q_EMIT q->synced(written); });
     if (failures.size() > 1)
         return Error(first.code(), first.key(),
                      QStringLiteral("%1 (and %2 more keys failed)")
@@ -348,6 +360,7 @@ void VarManagerPrivate::runWorker()
 {
     if (QThread *self = QThread::currentThread())
         self->setObjectName(QStringLiteral("PersistVar sync"));
+    inSyncWorker = true;
     std::unique_lock lock(workerMutex);
     for (;;) {
         workerWake.wait(lock, [this] { return syncRequested || workerStopping; });

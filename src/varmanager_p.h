@@ -40,6 +40,18 @@ public:
     void enqueue(VarBase *var);
     void requeueIfDirty(VarBase *var);
     void report(const Error &error, bool background);
+    // Signals of the autoSync worker's writes go to the manager's thread: the application
+    // never sees its slots (or a direct-connected lambda) called in a thread it did not make.
+    // Anywhere else a signal is emitted by the thread that made the change, as documented.
+    static bool isSyncWorkerThread();
+    template<typename Emission>
+    void emitInManagerThread(Emission emission)
+    {
+        if (isSyncWorkerThread())
+            QMetaObject::invokeMethod(q, std::move(emission), Qt::QueuedConnection);
+        else
+            emission();
+    }
     std::optional<QByteArray> undecodable(const VarBase *var) const;
     Result<void> runSync(bool background);
     void startTimer(std::chrono::milliseconds interval);

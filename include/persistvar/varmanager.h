@@ -219,7 +219,11 @@ public:
     QStringList conflictingKeys() const;
 
 Q_SIGNALS:
-    /*! A background operation (autoSync, quitting, a sync) failed for the key in \a error. */
+    /*!
+     * A background operation (autoSync, quitting, a sync) failed for the key in \a error.
+     * Failures of autoSync's background writes are emitted in the manager's thread; the other
+     * signals of those writes (synced(), conflictDetected(), VarNotifier's) are too.
+     */
     void errorOccurred(const PersistVar::Error &error);
     /*!
      * Another writer changed \a key while this process had an unsynced value for it. Both values

@@ -17,7 +17,8 @@ class VarBase;
  * Var<T> is a template and cannot be a QObject, so each variable gets a notifier the first time
  * someone asks for it (VarBase::notifier()). It lives in the thread that first asked for it.
  * Signals are emitted from the thread that made the change; receivers in other threads get them
- * through Qt's queued delivery as usual.
+ * through Qt's queued delivery as usual. What autoSync writes in its background thread is
+ * signalled in the manager's thread.
  *
  * \code
  * QObject::connect(volume->notifier(), &PersistVar::VarNotifier::valueChanged,

@@ -6,7 +6,10 @@
 
 #include <persistvar/varmanager.h>
 
+#include <QtCore/QMutex>
 #include <QtCore/QRegularExpression>
+#include <QtCore/QSet>
+#include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -584,11 +587,24 @@ void TestVarManager::oneFailingKeyDoesNotStopOthersOn(const Store &store)
 
 void TestVarManager::autoSyncFailureIsEmittedOn(const Store &store)
 {
+    // Outlive the manager, whose closing still signals.
+    QSet<QThread *> signalThreads;
+    QMutex signalThreadsMutex;
     auto p = openDecorated<FaultyStorage>(store);
     QVERIFY(p.manager);
     p.storage->failSavesOf(QStringLiteral("bad"));
     auto bad = p.manager->var<int>(QStringLiteral("bad"), 0);
     auto good = p.manager->var<int>(QStringLiteral("good"), 0);
+    // autoSync writes in a thread of its own, but the application hears of it in the manager's
+    // thread, even through a direct connection (no receiver object to queue through).
+    const auto recordThread = [&] {
+        QMutexLocker lock(&signalThreadsMutex);
+        signalThreads.insert(QThread::currentThread());
+    };
+    QObject::connect(p.manager.get(), &PersistVar::VarManager::errorOccurred, recordThread);
+    QObject::connect(p.manager.get(), &PersistVar::VarManager::synced, recordThread);
+    QObject::connect(good.value()->notifier(), &PersistVar::VarNotifier::written, recordThread);
+    QObject::connect(bad.value()->notifier(), &PersistVar::VarNotifier::writeFailed, recordThread);
     {
         QSignalSpy errors(p.manager.get(), &PersistVar::VarManager::errorOccurred);
         p.manager->autoSync(std::chrono::milliseconds(30));
@@ -613,6 +629,11 @@ void TestVarManager::autoSyncFailureIsEmittedOn(const Store &store)
         QTest::qWait(100); // a round already queued on the worker finishes
         QCOMPARE(errors.count(), p.storage->injectedCount()); // each failure reported once
     }
+    {
+        QMutexLocker lock(&signalThreadsMutex);
+        QCOMPARE(signalThreads, QSet<QThread *>{p.manager->thread()});
+    }
+    QObject::disconnect(p.manager.get(), &PersistVar::VarManager::errorOccurred, nullptr, nullptr);
     // Nobody listening: the failure is logged as a warning instead of vanishing.
     p.storage->failSavesOf(QStringLiteral("bad"));
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("\\bbad\\b.*injected")));
