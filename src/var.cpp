@@ -115,21 +115,17 @@ void VarBase::emitValueChanged()
         return;
     if (VarManagerPrivate::isSyncWorkerThread()) {
         // A conflict's reload during autoSync: the application hears of it in its own thread.
-        QMetaObject::invokeMethod(
-            m_manager,
-            [this, notifier] {
-                refreshProperty();
-                Q_EMIT notifier->valueChanged();
-            },
-            Qt::QueuedConnection);
+        Private::postTo(m_manager, [this, notifier] {
+            refreshProperty();
+            Q_EMIT notifier->valueChanged();
+        });
         return;
     }
     // The QProperty mirror belongs to the manager's thread: refresh it there.
     if (isInManagerThread())
         refreshProperty();
     else
-        QMetaObject::invokeMethod(
-            m_manager, [this] { refreshProperty(); }, Qt::QueuedConnection);
+        Private::postTo(m_manager, [this] { refreshProperty(); });
     Q_EMIT notifier->valueChanged();
 }
 

@@ -3,6 +3,7 @@
 
 #include <persistvar/varmanager.h>
 
+#include "posting_p.h"
 #include "varregistry_p.h"
 
 #include <QtCore/QHash>
@@ -48,7 +49,7 @@ public:
     void emitInManagerThread(Emission emission)
     {
         if (isSyncWorkerThread())
-            QMetaObject::invokeMethod(q, std::move(emission), Qt::QueuedConnection);
+            Private::postTo(q, std::move(emission));
         else
             emission();
     }
