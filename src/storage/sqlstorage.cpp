@@ -359,6 +359,11 @@ Result<PostgresTarget> parsePostgresUrl(const QString &text)
     // A server that does not answer must not hang the application for libpq's default (forever).
     if (!timeoutGiven)
         target.connectOptions.append(QStringLiteral("connect_timeout=5"));
+    // A server or network that vanishes without closing the connection (a machine switched off,
+    // a NAT entry expired) would leave the change listener, which never sends, waiting forever:
+    // TCP keepalives notice it within about a minute, and the watcher then listens again.
+    target.connectOptions.append(QStringLiteral(
+        "keepalives=1;keepalives_idle=30;keepalives_interval=10;keepalives_count=3"));
     return target;
 }
 
