@@ -145,7 +145,7 @@ private Q_SLOTS:
         QCOMPARE(FileStorage(dir).load(QStringLiteral("empty")).value(), QByteArray());
         QCOMPARE(storage.save(QStringLiteral("empty"), "x", std::nullopt).errorCode(),
                  ErrorCode::Conflict);
-        const QByteArray binary("\x00\xffPVF1\x00\x00\x00\x05", 12); // even our own magic
+        const QByteArray binary("\x00\xffPVF1\x00\x00\x00\x05", 10); // even our own magic
         VERIFY_OK(storage.save(QStringLiteral("bin"), binary, std::nullopt));
         QCOMPARE(FileStorage(dir).load(QStringLiteral("bin")).value(), binary);
 
