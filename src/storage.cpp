@@ -9,6 +9,7 @@
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QDir>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QThread>
 #include <QtCore/QUrl>
@@ -144,11 +145,17 @@ QString redactStoreName(const QString &name)
 {
     // URLs may carry a password: never let it reach a message or a log.
     QUrl url(name, QUrl::TolerantMode);
+    QString redacted = name;
     if (url.isValid() && !url.password().isEmpty()) {
         url.setPassword(QStringLiteral("xxxxx"));
-        return url.toString();
+        redacted = url.toString();
     }
-    return name;
+    // A name QUrl refuses (a port "5432x", say) can still show "scheme://user:password@" in a
+    // message: blank that by its text too.
+    static const QRegularExpression userInfo(
+        QStringLiteral("^(\\s*[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)[^/?#@]*@"));
+    redacted.replace(userInfo, QStringLiteral("\\1xxxxx@"));
+    return redacted;
 }
 
 bool lockWithin(QLockFile &lock, std::chrono::milliseconds timeout)

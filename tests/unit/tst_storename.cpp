@@ -197,6 +197,11 @@ private Q_SLOTS:
                                                 << "Org";
         QTest::newRow("postgresql unknown option")
             << QStringLiteral("postgresql://user:%1@127.0.0.1:1/db?bogus=1").arg(Secret) << "bogus";
+        // Found by fuzz_storename: QUrl refuses the port, and the message quoting the name must
+        // still hide the password.
+        QTest::newRow("unknown scheme, port with a letter")
+            << QStringLiteral("mysql://user:%1@db.example:5432x/app").arg(Secret)
+            << "unknown store scheme";
     }
     void rejectsMalformedNames()
     {
