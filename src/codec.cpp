@@ -582,6 +582,31 @@ bool decodeVariant(const QCborValue &value, QVariant *out)
     return ok;
 }
 
+// Whether a number decoded for the enum \a type is a value that enum can hold. Only an
+// unscoped Q_ENUM can be checked (its enumerators are known) and needs it: converting a number
+// outside its range is undefined behaviour. Names are looked up by Qt itself.
+bool enumCanHold(QMetaType type, const QVariant &number)
+{
+    const QMetaObject *scope = type.metaObject(); // the class that declared the Q_ENUM
+    if (!scope)
+        return true;
+    QByteArray name(type.name());
+    if (const qsizetype separator = name.lastIndexOf("::"); separator >= 0)
+        name = name.mid(separator + 2);
+    const int index = scope->indexOfEnumerator(name.constData());
+    if (index < 0)
+        return true;
+    const QMetaEnum e = scope->enumerator(index);
+    const int id = number.metaType().id();
+    const bool integer = id == QMetaType::Int || id == QMetaType::UInt || id == QMetaType::LongLong
+        || id == QMetaType::ULongLong || id == QMetaType::Long || id == QMetaType::ULong;
+    if (e.isScoped() || !integer)
+        return true;
+    bool ok = false;
+    const qint64 n = number.toLongLong(&ok);
+    return ok && isInEnumRange(e, n);
+}
+
 bool decodeVariantAs(const QCborValue &value, QMetaType type, QVariant *out)
 {
     bool ok = false;
@@ -668,6 +693,8 @@ bool decodeVariantAs(const QCborValue &value, QMetaType type, QVariant *out)
         // Anything else: decode generically, then let Qt convert (enums, QColor, ...).
         if (!decodeVariant(value, &v))
             return false;
+        if ((type.flags() & QMetaType::IsEnumeration) && !enumCanHold(type, v))
+            return false;
         if (v.metaType() != type) {
             if (!v.canConvert(type) || !v.convert(type))
                 return false;
@@ -678,6 +705,25 @@ bool decodeVariantAs(const QCborValue &value, QMetaType type, QVariant *out)
     if (ok)
         *out = v;
     return ok;
+}
+
+bool isInEnumRange(const QMetaEnum &e, qint64 value)
+{
+    if (!e.isValid() || e.keyCount() == 0)
+        return value == 0;
+    qint64 low = e.value(0);
+    qint64 high = low;
+    for (int i = 1; i < e.keyCount(); ++i) {
+        low = std::min<qint64>(low, e.value(i));
+        high = std::max<qint64>(high, e.value(i));
+    }
+    // [dcl.enum]: the values of the smallest bit-field that can hold every enumerator.
+    int bits = 0;
+    while (bits < 62 && (high > (qint64(1) << bits) - 1 || (low < 0 && low < -(qint64(1) << bits))))
+        ++bits;
+    if (low >= 0)
+        return value >= 0 && value <= (qint64(1) << bits) - 1;
+    return value >= -(qint64(1) << bits) && value <= (qint64(1) << bits) - 1;
 }
 
 bool bytesToPlainVariant(const QByteArray &bytes, QVariant *out)
@@ -829,7 +875,13 @@ bool Codec<QUrl>::fromCbor(const QCborValue &cbor, QUrl *value)
     if (!Private::taggedArgs(cbor, QLatin1String("QUrl"), &args) || args.size() != 1
         || !args.at(0).isString())
         return false;
-    *value = QUrl::fromEncoded(args.at(0).toString().toUtf8(), QUrl::StrictMode);
+    const QByteArray text = args.at(0).toString().toUtf8();
+    const QUrl url = QUrl::fromEncoded(text, QUrl::StrictMode);
+    // Text QUrl cannot parse (written by hand, or corrupt) would come back as an empty URL, a
+    // different value: refuse it. An invalid QUrl is stored as "", which stays empty.
+    if (!text.isEmpty() && !url.isValid())
+        return false;
+    *value = url;
     return true;
 }
 

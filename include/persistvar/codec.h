@@ -94,6 +94,23 @@ struct IsQEnum<T, std::void_t<decltype(qt_getEnumMetaObject(std::declval<T>()))>
 {
 };
 
+// An enum with a fixed underlying type (scoped, or `enum E : int`) holds every value of that
+// type; only those can be list-initialized from it, which is how this tells them apart.
+template<typename T, typename = void>
+struct HasFixedUnderlyingType : std::false_type
+{
+};
+template<typename T>
+struct HasFixedUnderlyingType<T,
+                              std::void_t<decltype(T{std::declval<std::underlying_type_t<T>>()})>>
+    : std::true_type
+{
+};
+// Whether \a value lies in the value range of an enum without a fixed underlying type whose
+// enumerators \a e lists (the smallest bit-field that holds them all). Outside it, converting to
+// the enum is undefined behaviour.
+PERSISTVAR_EXPORT bool isInEnumRange(const QMetaEnum &e, qint64 value);
+
 template<typename T, typename = void>
 struct IsGadget : std::false_type
 {
@@ -265,7 +282,18 @@ struct Codec<T, std::enable_if_t<std::is_enum_v<T>>>
         U u{};
         if (!Codec<U>::fromCbor(cbor, &u))
             return false;
-        *value = T(u);
+        if constexpr (Private::HasFixedUnderlyingType<T>::value) {
+            *value = T{u};
+        } else {
+            // A corrupt or hand-edited number may lie outside what the enum can hold. A Q_ENUM
+            // lists its enumerators, so that is refused; a plain enum without a fixed type cannot
+            // be checked (give it one, or make it a Q_ENUM).
+            if constexpr (Private::IsQEnum<T>::value) {
+                if (!Private::isInEnumRange(QMetaEnum::fromType<T>(), qint64(u)))
+                    return false;
+            }
+            *value = static_cast<T>(u);
+        }
         return true;
     }
 };

@@ -40,7 +40,10 @@ QByteArray hex(const QByteArray &bytes)
 template<typename T>
 bool sameValue(const T &a, const T &b)
 {
-    return a == b || !(a == a) || !(b == b);
+    // QVariant (also inside lists, maps and gadgets) finds a NaN equal to itself (the same data)
+    // but not to another NaN, and a NaN's payload is canonical in CBOR by design: such values
+    // count as the same when they encode the same.
+    return a == b || !(a == a) || !(b == b) || PersistVar::encode(a) == PersistVar::encode(b);
 }
 
 template<typename T>
@@ -74,10 +77,13 @@ void plainRoundTrip(const QByteArray &input)
     if (!decoded)
         return;
     const QByteArray bytes = plainVariantToBytes(plain);
-    // A plain value (a QStringList for a list of strings) is stored exactly as the QVariant.
-    if (bytes != PersistVar::encode(generic))
-        violation("plain", "the plain value encodes unlike the QVariant", input, bytes,
-                  PersistVar::encode(generic));
+    // A plain value (a QStringList for a list of strings) is stored exactly as the QVariant is
+    // inside a container (Codec<QVariant>). encode<QVariant>() differs only at the top level,
+    // where it tags numbers and booleans so that an INI file keeps their type.
+    const QByteArray nested =
+        PersistVar::Private::wrap(PersistVar::Private::encodeVariant(generic));
+    if (bytes != nested)
+        violation("plain", "the plain value encodes unlike the QVariant", input, bytes, nested);
     QVariant again;
     if (!bytesToPlainVariant(bytes, &again))
         violation("plain", "plainVariantToBytes gave bytes bytesToPlainVariant refuses", input,

@@ -48,6 +48,9 @@ struct Ui
 public:
     enum class Theme { Light, Dark, HighContrast };
     Q_ENUM(Theme)
+    // No fixed underlying type: it can hold 0 to 3 only (the smallest bit-field for 0..2).
+    enum Size { Small, Medium, Large };
+    Q_ENUM(Size)
 };
 enum class Plain : qint8 { Lowest = -128, Zero = 0, Highest = 127 };
 enum class Wide : quint64 { Zero = 0, Top = ~quint64(0) };
@@ -627,6 +630,44 @@ private Q_SLOTS:
     void geometry() { runRow(geometryRows()); }
     void enums_data() { addRows(enumRows()); }
     void enums() { runRow(enumRows()); }
+
+    // Found by fuzz_codec (UBSan): a stored number outside what an enum without a fixed type can
+    // hold was converted to it anyway, which is undefined behaviour. It is now DecodeFailed.
+    // Found by fuzz_codec: URL text QUrl cannot parse decoded to an empty URL, a different value.
+    void unparsableUrlIsRefused()
+    {
+        const QByteArray bytes = PersistVar::Private::wrap(PersistVar::Private::encodeTagged(
+            QStringLiteral("QUrl"), {QStringLiteral("https://[ser@example.org:8080/a")}));
+        QUrl url(QStringLiteral("https://kept.example/"));
+        QVERIFY(!PersistVar::decode(bytes, &url));
+        QCOMPARE(url, QUrl(QStringLiteral("https://kept.example/")));
+        QVariant variant;
+        QVERIFY(!PersistVar::decode(bytes, &variant));
+        // An empty URL is a value of its own and comes back as one.
+        QVERIFY(PersistVar::decode(PersistVar::encode(QUrl()), &url));
+        QCOMPARE(url, QUrl());
+    }
+
+    void unfixedEnumOutOfRangeIsRefused_data()
+    {
+        QTest::addColumn<qint64>("stored");
+        QTest::addColumn<bool>("accepted");
+        QTest::newRow("named") << qint64(Ui::Large) << true;
+        QTest::newRow("unnamed, in range") << qint64(3) << true;
+        QTest::newRow("above the range") << qint64(7) << false;
+        QTest::newRow("negative") << qint64(-1) << false;
+        QTest::newRow("huge") << std::numeric_limits<qint64>::max() << false;
+    }
+    void unfixedEnumOutOfRangeIsRefused()
+    {
+        QFETCH(qint64, stored);
+        QFETCH(bool, accepted);
+        Ui::Size size = Ui::Medium;
+        QCOMPARE(PersistVar::decode(PersistVar::Private::encodeInteger(stored), &size), accepted);
+        QCOMPARE(qint64(size), accepted ? stored : qint64(Ui::Medium));
+        QCOMPARE(PersistVar::decode(PersistVar::encode(Ui::Large), &size), true);
+        QCOMPARE(size, Ui::Large);
+    }
     void containers_data() { addRows(containerRows()); }
     void containers() { runRow(containerRows()); }
     void userTypes_data() { addRows(userTypeRows()); }
