@@ -250,10 +250,14 @@ public:
     {
         const QString path = pathFor(fileName(key));
         QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
+        for (int attempt = 1; !file.open(QIODevice::ReadOnly); ++attempt) {
             if (!QFileInfo::exists(path))
                 return Error(ErrorCode::NotFound, key, QStringLiteral("no stored value"));
-            return failure(key, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+            // Another process may have created the file between the failed open and the check:
+            // open it again rather than report an error for a value that is there.
+            if (attempt == 3)
+                return failure(key,
+                               QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
         }
         const QByteArray content = file.readAll();
         if (file.error() != QFileDevice::NoError)
