@@ -5,7 +5,9 @@
 
 #include <QtCore/QLockFile>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 
 namespace PersistVar::Private {
 
@@ -26,5 +28,15 @@ Result<std::unique_ptr<Storage>> openDefaultStorage();
 // Schemes of the QSettings and SQL backends: ini, settings, sqlite, postgresql.
 Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const QString &rest,
                                                     const QString &fullName);
+
+// Reads every entry of a store through a connection of its own, so it can run on another thread
+// while the store's own connection stays free; stops with an error once \a cancelled is true.
+// Before the first entry it calls \a expect with an estimate of how many there are (0: unknown).
+using BackgroundReader = std::function<Result<void>(const Storage::EntryVisitor &visitor,
+                                                    const std::function<void(qsizetype)> &expect,
+                                                    const std::atomic<bool> &cancelled)>;
+// A reader for \a storage, or an empty function when its backend has none (every backend but
+// an SQLite file on the native path).
+BackgroundReader backgroundReader(Storage *storage);
 
 } // namespace PersistVar::Private

@@ -10,22 +10,27 @@
 
 namespace PersistVar {
 
-void *VarBase::operator new(std::size_t size, QStringView key)
+void *VarBase::operator new(std::size_t size, VarManager *manager, QStringView key,
+                            std::size_t alignment)
 {
     // The characters go right behind the object, which ends suitably aligned for them.
     static_assert(alignof(VarBase) >= alignof(QChar));
-    return ::operator new(size + std::size_t(key.size()) * sizeof(QChar));
+    // VarManager::acquire() holds the registry lock, which guards the arena.
+    return manager->d->varArena.allocate(size + std::size_t(key.size()) * sizeof(QChar), alignment);
 }
 
-void VarBase::operator delete(void *object, QStringView key) noexcept
+void VarBase::operator delete(void *object, VarManager *manager, QStringView key,
+                              std::size_t alignment) noexcept
 {
+    Q_UNUSED(object)
+    Q_UNUSED(manager)
     Q_UNUSED(key)
-    ::operator delete(object);
+    Q_UNUSED(alignment)
 }
 
 void VarBase::operator delete(void *object) noexcept
 {
-    ::operator delete(object);
+    Q_UNUSED(object)
 }
 
 VarBase::VarBase(VarManager *manager, QStringView key, void *keyStorage)

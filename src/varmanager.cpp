@@ -3,6 +3,7 @@
 #include <persistvar/varnotifier.h>
 
 #include "logging_p.h"
+#include "storage_p.h"
 #include "varmanager_p.h"
 
 #include <QtCore/QCoreApplication>
@@ -185,18 +186,17 @@ void VarManagerPrivate::onStorageChanged(const QStringList &keys)
     constexpr qsizetype BulkReloadThreshold = 64;
     if (targets.size() > BulkReloadThreshold) {
         StoreSnapshot stored;
-        const Result<void> all = storage->loadEach(
-            [&stored](QAnyStringView key, QByteArrayView bytes) { stored.add(key, bytes); });
+        const Result<void> all = stored.load(storage.get());
         if (all.isOk()) {
-            stored.finish();
             for (VarBase *var : std::as_const(targets)) {
                 if (var->isLocked())
                     continue; // a layer decides its value
                 const QStringView key = var->keyView();
                 std::optional<QByteArray> bytes;
-                if (const std::optional<QByteArrayView> found =
-                        stored.find(key, VarRegistry::hashOf(key)))
-                    bytes = QByteArray::fromRawData(found->data(), found->size());
+                QByteArrayView found;
+                if (stored.find(key, VarRegistry::hashOf(key), &found)
+                    == StoreSnapshot::Lookup::Found)
+                    bytes = QByteArray::fromRawData(found.data(), found.size());
                 adoptLocked(var, VarBase::AdoptMode::IfClean, bytes);
             }
             return;
@@ -446,9 +446,12 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
 
     Error error;
     VarBase *var = nullptr;
-    const size_t hash = VarRegistry::hashOf(key);
     {
         QMutexLocker registry(&d->registryMutex);
+        size_t hash = 0;
+        // In the start-up snapshot's order, the thread that read the store hashed the key.
+        if (!d->preloadValid || !d->preloaded.peek(key, &hash))
+            hash = VarRegistry::hashOf(key);
         if (VarBase *existing = d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();
@@ -460,20 +463,61 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             }
             return existing;
         }
-        // A key in the registry was checked when its variable was created.
-        Result<void> valid = d->storage->checkKey(key);
-        if (valid.isOk() && key.size() > VarBase::MaxKeyLength)
-            valid = Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is too long"));
-        if (!valid.isOk()) {
+        if (key.size() > VarBase::MaxKeyLength) {
             registry.unlock();
-            return fail(valid.error());
+            return fail(Error(ErrorCode::InvalidKey, key, QStringLiteral("the key is too long")));
+        }
+        // One read of the whole store instead of one per variable, where the backend can.
+        if (!d->preloadTried) {
+            QMutexLocker io(&d->ioMutex);
+            if (!d->storage)
+                return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
+            d->preloadTried = true;
+            // On a thread of its own where the backend can: this variable and the next ones
+            // are served as soon as their keys have been read.
+            Private::BackgroundReader reader = Private::backgroundReader(d->storage.get());
+            if (reader && d->preloaded.loadInBackground(std::move(reader))) {
+                d->preloadValid = true;
+                // An estimate: a store that has seen many keys deleted gets a little more room.
+                constexpr qsizetype MaxReserve = 1 << 20;
+                d->vars.reserve(std::min(d->preloaded.expectedSize(), MaxReserve));
+            } else if (d->preloaded.load(d->storage.get()).isOk()) {
+                d->preloadValid = true;
+                d->vars.reserve(d->preloaded.size());
+            }
+            if (d->preloadValid) {
+                // The snapshot serves the variables created while the application starts;
+                // later ones read the store itself, so they never see stale values.
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        QMutexLocker lock(&d->registryMutex);
+                        d->preloaded.clear();
+                        d->preloadValid = false;
+                    },
+                    Qt::QueuedConnection);
+            }
+        }
+        QByteArrayView preloadedBytes;
+        StoreSnapshot::Lookup lookup = StoreSnapshot::Lookup::Unknown;
+        if (d->preloadValid)
+            lookup = d->preloaded.find(key, hash, &preloadedBytes);
+        // A key the store already holds is one it can store. Others are checked here, once: a
+        // key in the registry was checked when its variable was created.
+        if (lookup != StoreSnapshot::Lookup::Found) {
+            const Result<void> valid = d->storage->checkKey(key);
+            if (!valid.isOk()) {
+                registry.unlock();
+                return fail(valid.error());
+            }
         }
 
         var = factory(this, key, defaultValue);
         var->m_writeDefaults = d->defaultsPolicy.load() == DefaultsPolicy::WrittenWhenSet;
         // Read-only layers supply the default, and may lock the key to their value.
         bool locked = false;
-        if (const std::optional<QByteArray> layered = d->layerValue(key, &locked)) {
+        if (const std::optional<QByteArray> layered =
+                d->layers.empty() ? std::nullopt : d->layerValue(key, &locked)) {
             if (!var->adoptDefault(*layered))
                 error = Error(ErrorCode::DecodeFailed, key,
                               QStringLiteral("a read-only layer's value is not a valid %1; "
@@ -494,52 +538,24 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             }
             return Result<VarBase *>(var, error);
         }
-        {
+        if (lookup == StoreSnapshot::Lookup::Found) {
+            // No copy: decoding copies what it keeps (see the undecodable case below).
+            bytes = QByteArray::fromRawData(preloadedBytes.data(), preloadedBytes.size());
+        } else if (lookup == StoreSnapshot::Lookup::NotStored) {
+            // The snapshot has every stored key: a key missing from it is not stored.
+        } else {
             QMutexLocker io(&d->ioMutex);
             if (!d->storage)
                 return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
-            // One read of the whole store instead of one per variable, where the backend can.
-            if (!d->preloadTried) {
-                d->preloadTried = true;
-                const Result<void> all =
-                    d->storage->loadEach([this](QAnyStringView stored, QByteArrayView bytes) {
-                        d->preloaded.add(stored, bytes);
-                    });
-                if (!all.isOk()) {
-                    d->preloaded.clear();
-                } else {
-                    d->preloaded.finish();
-                    d->preloadValid = true;
-                    d->vars.reserve(d->preloaded.size());
-                    // The snapshot serves the variables created while the application starts;
-                    // later ones read the store itself, so they never see stale values.
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this] {
-                            QMutexLocker lock(&d->registryMutex);
-                            d->preloaded.clear();
-                            d->preloadValid = false;
-                        },
-                        Qt::QueuedConnection);
-                }
-            }
-            if (d->preloadValid) {
-                // The snapshot has every stored key: a key missing from it is not stored.
-                if (const std::optional<QByteArrayView> stored = d->preloaded.find(key, hash)) {
-                    // No copy: decoding copies what it keeps (see the undecodable case below).
-                    bytes = QByteArray::fromRawData(stored->data(), stored->size());
-                }
-            } else {
-                const Result<QByteArray> loaded = d->storage->load(key);
-                if (loaded.isOk()) {
-                    bytes = loaded.value();
-                } else if (loaded.errorCode() != ErrorCode::NotFound) {
-                    known = false;
-                    error = Error(ErrorCode::StorageFailed, key,
-                                  QStringLiteral("could not read the stored value, serving the "
-                                                 "default and writing nothing over it: %1")
-                                      .arg(loaded.error().message()));
-                }
+            const Result<QByteArray> loaded = d->storage->load(key);
+            if (loaded.isOk()) {
+                bytes = loaded.value();
+            } else if (loaded.errorCode() != ErrorCode::NotFound) {
+                known = false;
+                error = Error(ErrorCode::StorageFailed, key,
+                              QStringLiteral("could not read the stored value, serving the "
+                                             "default and writing nothing over it: %1")
+                                  .arg(loaded.error().message()));
             }
         }
         if (known) {
@@ -562,9 +578,16 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             var->m_storedState = VarBase::StoredState::Unknown;
         }
         d->vars.insert(var, hash);
+        // The next variable is most likely the snapshot's next entry: its registry slot can
+        // come from memory while this call returns and the caller makes the next one.
+        if (lookup == StoreSnapshot::Lookup::Found) {
+            if (const std::optional<size_t> next = d->preloaded.nextHash())
+                d->vars.prefetch(*next);
+        }
     }
-    if (error.isError())
-        d->report(error, false);
+    if (!error.isError())
+        return var;
+    d->report(error, false);
     return Result<VarBase *>(var, error);
 }
 
@@ -639,6 +662,12 @@ Result<void> VarManager::close()
         d->startTimer(std::chrono::milliseconds(0));
     d->stopWorker();
     stopWatching();
+    {
+        // A start-up snapshot still being read has nobody left to serve.
+        QMutexLocker registry(&d->registryMutex);
+        d->preloaded.clear();
+        d->preloadValid = false;
+    }
     Result<void> result;
     {
         QMutexLocker io(&d->ioMutex);

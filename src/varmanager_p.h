@@ -61,6 +61,7 @@ public:
     std::unique_ptr<Storage> storage;
 
     QMutex registryMutex;
+    VarArena varArena; // the variables' memory; declared before vars, so it outlives them
     VarRegistry vars; // owned
     bool preloadTried = false;
     StoreSnapshot preloaded; // Storage::loadEach() result, for variables created at start-up

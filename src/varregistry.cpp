@@ -2,31 +2,21 @@
 #include "varregistry_p.h"
 
 #include <QtCore/QHashFunctions>
-#include <QtCore/QStringDecoder>
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
+#include <limits>
+
+#if __has_include(<sys/mman.h>)
+#include <sys/mman.h>
+#endif
 
 namespace PersistVar {
 
 namespace {
 
-} // namespace
-
-size_t VarRegistry::hashOf(QStringView key)
-{
-    // Qt's per-process seed: keys may come from outside (a store, QML), so no fixed seed.
-    return qHash(key, QHashSeed::globalSeed());
-}
-
-namespace {
-
-quint8 tagOf(size_t hash)
-{
-    return quint8(0x80 | (hash >> (sizeof(size_t) * 8 - 7)));
-}
-
-// Linear probing stays short up to 7/8 full when probes compare one-byte tags.
+// Linear probing stays short up to 7/8 full when probes compare hash bits, not keys.
 size_t capacityFor(qsizetype count)
 {
     return std::bit_ceil(std::max<size_t>(16, size_t(count) + size_t(count) / 7 + 1));
@@ -38,46 +28,44 @@ VarBase *VarRegistry::find(QStringView key, size_t hash) const
 {
     if (m_size == 0)
         return nullptr;
-    const quint8 tag = tagOf(hash);
+    const quint32 mark = markOf(hash);
     const size_t mask = m_capacity - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        if (m_tags[i] == 0)
+    for (size_t i = mark & mask;; i = (i + 1) & mask) {
+        const Slot &slot = m_slots[i];
+        if (slot.mark == 0)
             return nullptr;
-        if (m_tags[i] == tag && m_slots[i]->keyView() == key)
-            return m_slots[i];
+        if (slot.mark == mark && slot.var->keyView() == key)
+            return slot.var;
     }
 }
 
-void VarRegistry::place(VarBase *var, size_t hash)
+void VarRegistry::place(VarBase *var, quint32 mark)
 {
     const size_t mask = m_capacity - 1;
-    size_t i = hash & mask;
-    while (m_tags[i] != 0)
+    size_t i = mark & mask;
+    while (m_slots[i].mark != 0)
         i = (i + 1) & mask;
-    m_tags[i] = tagOf(hash);
-    m_slots[i] = var;
+    m_slots[i] = Slot{mark, var};
 }
 
 void VarRegistry::rehash(size_t capacity)
 {
-    std::unique_ptr<VarBase *[]> oldSlots = std::move(m_slots);
-    std::unique_ptr<quint8[]> oldTags = std::move(m_tags);
+    Q_ASSERT(capacity <= size_t(1) << 31);
+    std::unique_ptr<Slot[]> old = std::exchange(m_slots, std::make_unique<Slot[]>(capacity));
     const size_t oldCapacity = m_capacity;
-    m_slots = std::make_unique<VarBase *[]>(capacity); // zeroed
-    m_tags = std::make_unique<quint8[]>(capacity);
     m_capacity = capacity;
     for (size_t i = 0; i < oldCapacity; ++i) {
-        if (oldTags[i] != 0)
-            place(oldSlots[i], hashOf(oldSlots[i]->keyView()));
+        if (old[i].mark != 0)
+            place(old[i].var, old[i].mark);
     }
 }
 
 void VarRegistry::insert(VarBase *var, size_t hash)
 {
-    Q_ASSERT(hash == hashOf(var->keyView()));
+    Q_ASSERT(quint32(hash) == quint32(hashOf(var->keyView()))); // the bits the table uses
     if (size_t(m_size + 1) * 8 > m_capacity * 7)
         rehash(std::max(capacityFor(m_size + 1), m_capacity * 2));
-    place(var, hash);
+    place(var, markOf(hash));
     ++m_size;
 }
 
@@ -97,76 +85,534 @@ QList<VarBase *> VarRegistry::values() const
     return result;
 }
 
-void StoreSnapshot::add(QAnyStringView key, QByteArrayView value)
+namespace {
+
+// Bytes of huge-page arena blocks, which are mapped directly and so invisible to malloc
+// statistics; bench_memory adds them to what mallinfo2() reports.
+std::atomic<size_t> mappedBytes{0};
+
+} // namespace
+
+namespace Private {
+
+PERSISTVAR_EXPORT size_t mappedArenaBytes()
 {
-    Entry entry{};
-    entry.keyPosition = qsizetype(m_keys.size());
-    key.visit([this](auto view) {
-        using View = decltype(view);
-        if constexpr (std::is_same_v<View, QStringView>) {
-            m_keys.insert(m_keys.end(), view.utf16(), view.utf16() + view.size());
-        } else if constexpr (std::is_same_v<View, QLatin1StringView>) {
-            for (char c : view)
-                m_keys.push_back(char16_t(uchar(c)));
-        } else {
-            // UTF-8. Keys are nearly always ASCII, which widens byte by byte.
-            const bool ascii =
-                std::all_of(view.begin(), view.end(), [](char c) { return uchar(c) < 0x80; });
-            if (ascii) {
-                for (char c : view)
-                    m_keys.push_back(char16_t(c));
-            } else {
-                const QString decoded = QString::fromUtf8(view.data(), view.size());
-                m_keys.insert(m_keys.end(), decoded.utf16(), decoded.utf16() + decoded.size());
+    return mappedBytes.load(std::memory_order_relaxed);
+}
+
+} // namespace Private
+
+VarArena::~VarArena()
+{
+    for (const Block &block : m_blocks) {
+#ifdef MADV_HUGEPAGE
+        if (block.mapped) {
+            munmap(block.memory, block.size);
+            mappedBytes.fetch_sub(block.size, std::memory_order_relaxed);
+            continue;
+        }
+#endif
+        delete[] block.memory;
+    }
+}
+
+void *VarArena::allocate(size_t bytes, size_t alignment)
+{
+    Q_ASSERT(alignment != 0 && (alignment & (alignment - 1)) == 0);
+    const size_t padding = (0 - reinterpret_cast<quintptr>(m_next)) & (alignment - 1);
+    if (!m_next || padding + bytes > m_left) {
+        // Blocks double, so a manager with few variables stays small and one with many makes
+        // few allocations. Once they reach the size of a huge page, they are huge pages where
+        // the system offers them: filling a block of 4 KiB pages costs a page fault each,
+        // which for 100,000 variables is more than everything else creating them costs.
+        size_t size =
+            m_blocks.empty() ? FirstBlockSize : std::min(m_blocks.back().size * 2, HugePageSize);
+        size = std::max(size, bytes + alignment); // a very long key
+        Block block{nullptr, size, false};
+#ifdef MADV_HUGEPAGE
+        if (size == HugePageSize) {
+            void *mapped = mmap(nullptr, 2 * HugePageSize, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (mapped != MAP_FAILED) {
+                // Aligned to the huge page, the rest given back.
+                char *start = static_cast<char *>(mapped);
+                char *aligned = reinterpret_cast<char *>(
+                    (reinterpret_cast<quintptr>(start) + HugePageSize - 1) & ~(HugePageSize - 1));
+                if (aligned > start)
+                    munmap(start, size_t(aligned - start));
+                if (char *end = aligned + HugePageSize; end < start + 2 * HugePageSize)
+                    munmap(end, size_t(start + 2 * HugePageSize - end));
+                madvise(aligned, HugePageSize, MADV_HUGEPAGE);
+                block = Block{aligned, HugePageSize, true};
+                mappedBytes.fetch_add(HugePageSize, std::memory_order_relaxed);
             }
         }
-    });
-    entry.keyLength = qsizetype(m_keys.size()) - entry.keyPosition;
-    entry.valuePosition = qsizetype(m_values.size());
-    entry.valueLength = value.size();
-    m_values.insert(m_values.end(), value.data(), value.data() + value.size());
-    m_entries.push_back(entry);
+#endif
+        if (!block.memory)
+            block.memory = new char[size];
+        m_blocks.push_back(block);
+        m_next = block.memory;
+        m_left = size;
+        return allocate(bytes, alignment);
+    }
+    char *memory = m_next + padding;
+    m_next = memory + bytes;
+    m_left -= padding + bytes;
+    return memory;
 }
 
-void StoreSnapshot::finish()
+namespace {
+
+// Entries a background load hands over at a time: a variable waiting for its key waits a few
+// microseconds at most, and the writer touches shared state once per batch, not per row.
+constexpr size_t PublishBatch = 32;
+
+template<typename T>
+T *zeroedArray(size_t count)
+{
+    // calloc(): the kernel's zero pages, so the parts never used cost nothing.
+    void *memory = std::calloc(count, sizeof(T));
+    if (!memory)
+        throw std::bad_alloc();
+    return static_cast<T *>(memory);
+}
+
+} // namespace
+
+void StoreSnapshot::start()
+{
+    clear();
+    m_chunks.reset(zeroedArray<char *>(MaxChunks));
+    m_orderBlocks.reset(zeroedArray<Reference *>(MaxOrderBlocks));
+    m_current = m_chunkCount = 0;
+    std::lock_guard lock(m_mutex);
+    m_state = State::Loading;
+}
+
+Result<void> StoreSnapshot::load(Storage *storage)
+{
+    start();
+    const Result<void> all =
+        storage->loadEach([this](QAnyStringView key, QByteArrayView value) { append(key, value); });
+    publish();
+    finishLoading(all);
+    if (std::lock_guard lock(m_mutex); m_state == State::Complete)
+        return {};
+    clear();
+    if (!all.isOk())
+        return all;
+    return Error(ErrorCode::NotSupported, QString(),
+                 QStringLiteral("the store is too large to read in one pass"));
+}
+
+bool StoreSnapshot::loadInBackground(Private::BackgroundReader reader)
+{
+    start();
+    try {
+        m_thread = std::thread([this, reader = std::move(reader)] {
+            const Result<void> all = reader(
+                [this](QAnyStringView key, QByteArrayView value) {
+                    append(key, value);
+                    if (m_written - m_published.load(std::memory_order_relaxed) >= PublishBatch)
+                        publish();
+                },
+                [this](qsizetype expected) {
+                    {
+                        std::lock_guard lock(m_mutex);
+                        m_expected = expected;
+                    }
+                    m_changed.notify_all();
+                },
+                m_cancelled);
+            publish();
+            finishLoading(all);
+        });
+    } catch (const std::system_error &) {
+        // No thread to be had: the caller reads in its own.
+        clear();
+        return false;
+    }
+    return true;
+}
+
+void StoreSnapshot::publish()
+{
+    if (m_written == m_published.load(std::memory_order_relaxed))
+        return;
+    // No wake-up call: a waiting reader polls (see find()), and a notification for every few
+    // dozen rows would cost the writer a system call each, more than reading the rows.
+    m_published.store(m_written, std::memory_order_release);
+}
+
+void StoreSnapshot::finishLoading(const Result<void> &result)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_state = result.isOk() && !m_overflow ? State::Complete : State::Failed;
+    }
+    m_changed.notify_all();
+}
+
+char *StoreSnapshot::allocate(size_t bytes, Reference *reference)
+{
+    bytes = (bytes + 3) & ~size_t(3);
+    const auto newChunk = [this](size_t size) -> std::optional<size_t> {
+        if (m_chunkCount == MaxChunks)
+            return std::nullopt;
+        m_chunks[m_chunkCount] = new char[size];
+        return m_chunkCount++;
+    };
+    std::optional<size_t> chunk;
+    size_t offset = 0;
+    if (bytes > ChunkSize / 4) {
+        // A large value gets a chunk of its own; the current one stays open for small ones.
+        chunk = newChunk(bytes);
+    } else {
+        if (m_current == m_chunkCount || m_used + bytes > ChunkSize) {
+            if (const std::optional<size_t> fresh = newChunk(ChunkSize)) {
+                m_current = *fresh;
+                m_currentBase = m_chunks[m_current];
+                m_used = 0;
+            } else {
+                m_current = m_chunkCount;
+            }
+        }
+        if (m_current < m_chunkCount) {
+            chunk = m_current;
+            offset = m_used;
+            m_used += bytes;
+        }
+    }
+    if (!chunk) {
+        m_overflow = true;
+        return nullptr;
+    }
+    *reference = Reference((*chunk << ChunkShift) | (offset >> 2)) + 1;
+    return m_chunks[*chunk] + offset;
+}
+
+const StoreSnapshot::Record *StoreSnapshot::record(Reference reference) const
+{
+    const Reference r = reference - 1;
+    return reinterpret_cast<const Record *>(m_chunks[r >> ChunkShift]
+                                            + (size_t(r & ((1u << ChunkShift) - 1)) << 2));
+}
+
+void StoreSnapshot::append(QAnyStringView key, QByteArrayView value)
+{
+    key.visit([this, value](auto view) {
+        using View = decltype(view);
+        if constexpr (std::is_same_v<View, QUtf8StringView>) {
+            bool ascii = false;
+            const size_t hash = VarRegistry::hashOfAscii(view, &ascii);
+            if (ascii) // ASCII is Latin-1 as it is
+                appendAscii(view, hash, value);
+            else // decoded, then UTF-16 or Latin-1
+                appendRecord(QStringView(view.toString()), value);
+        } else {
+            appendRecord(view, value);
+        }
+    });
+}
+
+void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value)
+{
+    // Nearly every row: a short key and value that fit the current chunk, in a block of m_order
+    // that exists. Anything else takes the general way.
+    const size_t keyBytes = size_t(key.size());
+    const size_t valueBytes = size_t(value.size());
+    const size_t bytes = (sizeof(Record) + keyBytes + valueBytes + 3) & ~size_t(3);
+    constexpr size_t OrderMask = (size_t(1) << OrderShift) - 1;
+    if (Q_UNLIKELY(m_current == m_chunkCount || m_used + bytes > ChunkSize
+                   || (m_written & OrderMask) == 0 || keyBytes >= Record::Wide
+                   || valueBytes > ChunkSize || m_written == MaxEntries || m_overflow)) {
+        if (char *characters = allocateRecord(key.size(), false, value))
+            finishRecord(characters, key.data(), keyBytes, hash, value);
+        return;
+    }
+    char *memory = m_currentBase + m_used;
+    const Reference reference = Reference((m_current << ChunkShift) | (m_used >> 2)) + 1;
+    m_used += bytes;
+    new (memory) Record{quint32(keyBytes), quint32(valueBytes), quint32(hash)};
+    std::memcpy(memory + sizeof(Record), key.data(), keyBytes);
+    if (valueBytes != 0)
+        std::memcpy(memory + sizeof(Record) + keyBytes, value.data(), valueBytes);
+    m_orderBlocks[m_written >> OrderShift][m_written & OrderMask] = reference;
+    ++m_written;
+}
+
+void StoreSnapshot::appendRecord(QLatin1StringView key, QByteArrayView value)
+{
+    if (char *characters = allocateRecord(key.size(), false, value))
+        finishRecord(characters, key.data(), size_t(key.size()), VarRegistry::hashOf(key), value);
+}
+
+void StoreSnapshot::appendRecord(QStringView key, QByteArrayView value)
+{
+    char16_t any = 0;
+    for (QChar c : key)
+        any |= c.unicode();
+    const bool narrow = any < 0x100;
+    char *characters = allocateRecord(key.size(), !narrow, value);
+    if (!characters)
+        return;
+    if (narrow) {
+        std::transform(key.begin(), key.end(), characters,
+                       [](QChar c) { return char(c.unicode()); });
+        finishRecord(characters, nullptr, size_t(key.size()), VarRegistry::hashOf(key), value);
+    } else {
+        finishRecord(characters, key.utf16(), size_t(key.size()) * sizeof(char16_t),
+                     VarRegistry::hashOf(key), value);
+    }
+}
+
+char *StoreSnapshot::allocateRecord(qsizetype keyLength, bool wide, QByteArrayView value)
+{
+    if (m_overflow)
+        return nullptr;
+    if (keyLength >= qsizetype(Record::Wide) || value.size() > std::numeric_limits<quint32>::max()
+        || m_written == MaxEntries) {
+        m_overflow = true;
+        return nullptr;
+    }
+    const size_t keyBytes = size_t(keyLength) * (wide ? sizeof(char16_t) : 1);
+    Reference reference = 0;
+    char *memory = allocate(sizeof(Record) + keyBytes + size_t(value.size()), &reference);
+    if (!memory)
+        return nullptr;
+    new (memory) Record{quint32(keyLength) | (wide ? Record::Wide : 0), quint32(value.size()), 0};
+    Reference *&block = m_orderBlocks[m_written >> OrderShift];
+    if (!block)
+        block = new Reference[size_t(1) << OrderShift];
+    block[m_written & ((size_t(1) << OrderShift) - 1)] = reference;
+    return memory + sizeof(Record);
+}
+
+void StoreSnapshot::finishRecord(char *characters, const void *key, size_t keyBytes, size_t hash,
+                                 QByteArrayView value)
+{
+    if (key)
+        std::memcpy(characters, key, keyBytes);
+    if (!value.isEmpty())
+        std::memcpy(characters + keyBytes, value.data(), size_t(value.size()));
+    // Hashed here, in the thread that reads the store: the one creating variables saves it.
+    reinterpret_cast<Record *>(characters - sizeof(Record))->hash = quint32(hash);
+    ++m_written;
+}
+
+QStringView StoreSnapshot::wideKey(const Record *record)
+{
+    return QStringView(reinterpret_cast<const char16_t *>(record + 1),
+                       qsizetype(record->keyLength & ~Record::Wide));
+}
+
+QLatin1StringView StoreSnapshot::narrowKey(const Record *record)
+{
+    return QLatin1StringView(reinterpret_cast<const char *>(record + 1),
+                             qsizetype(record->keyLength));
+}
+
+bool StoreSnapshot::matches(size_t entry, QStringView key, quint32 hash, QByteArrayView *value)
+{
+    const Record *found = record(order(entry));
+    if (found->hash != hash)
+        return false;
+    const char *characters = reinterpret_cast<const char *>(found + 1);
+    const qsizetype length = qsizetype(found->keyLength & ~Record::Wide);
+    if (length != key.size())
+        return false;
+    qsizetype keyBytes;
+    if (found->keyLength & Record::Wide) {
+        keyBytes = length * qsizetype(sizeof(char16_t));
+        if (std::memcmp(characters, key.utf16(), size_t(keyBytes)) != 0)
+            return false;
+    } else {
+        // The hashes matched: the keys are almost surely equal, so compare four characters at
+        // a time, without branching on each.
+        const char16_t *wide = key.utf16();
+        quint64 difference = 0;
+        qsizetype i = 0;
+        for (; i + 4 <= length; i += 4) {
+            quint64 four;
+            std::memcpy(&four, wide + i, sizeof four);
+            difference |= VarRegistry::widenFour(reinterpret_cast<const uchar *>(characters + i))
+                ^ qFromLittleEndian(four);
+        }
+        for (; i < length; ++i)
+            difference |= char16_t(uchar(characters[i])) ^ wide[i];
+        if (difference != 0)
+            return false;
+        keyBytes = length;
+    }
+    *value = QByteArrayView(characters + keyBytes, qsizetype(found->valueLength));
+    m_inOrder = m_inOrder && entry == m_cursor;
+    m_cursor = entry + 1;
+    return true;
+}
+
+void StoreSnapshot::indexUpTo(size_t count)
+{
+    for (; m_indexed < count; ++m_indexed) {
+        if ((m_indexed + 1) * 2 > m_mask + 1)
+            grow();
+        place(Slot{record(order(m_indexed))->hash, quint32(m_indexed + 1)});
+    }
+}
+
+bool StoreSnapshot::probe(QStringView key, quint32 hash, QByteArrayView *value)
+{
+    if (m_indexed == 0)
+        return false;
+    for (size_t i = hash & m_mask;; i = (i + 1) & m_mask) {
+        const Slot &slot = m_slots[i];
+        if (slot.entry == 0)
+            return false;
+        if (slot.hash == hash && matches(slot.entry - 1, key, hash, value))
+            return true;
+    }
+}
+
+void StoreSnapshot::place(Slot slot)
+{
+    size_t i = slot.hash & m_mask;
+    while (m_slots[i].entry != 0)
+        i = (i + 1) & m_mask;
+    m_slots[i] = slot;
+}
+
+void StoreSnapshot::grow()
 {
     // Half full at most: misses (keys not stored) are as common as hits while an application
-    // starts, and a miss probes until it meets an empty slot.
-    const size_t capacity = std::bit_ceil(std::max<size_t>(16, m_entries.size() * 2));
-    m_index.assign(capacity, 0);
+    // starts, and a miss probes until it meets an empty slot. The slots hold the hashes, so
+    // growing never touches the records.
+    const size_t oldCapacity = m_slots ? m_mask + 1 : 0;
+    const size_t capacity = std::max<size_t>(1024, oldCapacity * 2);
+    std::unique_ptr<Slot[]> old = std::exchange(m_slots, std::make_unique<Slot[]>(capacity));
     m_mask = capacity - 1;
-    for (size_t e = 0; e < m_entries.size(); ++e) {
-        Entry &entry = m_entries[e];
-        entry.hash = VarRegistry::hashOf(keyOf(entry));
-        size_t i = entry.hash & m_mask;
-        while (m_index[i] != 0)
-            i = (i + 1) & m_mask;
-        m_index[i] = qint32(e + 1);
+    for (size_t i = 0; i < oldCapacity; ++i) {
+        if (old[i].entry != 0)
+            place(old[i]);
     }
 }
 
-std::optional<QByteArrayView> StoreSnapshot::find(QStringView key, size_t hash) const
+bool StoreSnapshot::peek(QStringView key, size_t *hash)
 {
-    if (m_index.empty())
+    m_peeked = false;
+    if (m_cursor >= m_published.load(std::memory_order_acquire))
+        return false;
+    const Record *next = record(order(m_cursor));
+    const qsizetype length = qsizetype(next->keyLength & ~Record::Wide);
+    if (length != key.size())
+        return false;
+    const bool equal =
+        next->keyLength & Record::Wide ? wideKey(next) == key : narrowKey(next) == key;
+    if (!equal)
+        return false;
+    *hash = next->hash;
+    m_peeked = true;
+    return true;
+}
+
+std::optional<size_t> StoreSnapshot::nextHash() const
+{
+    if (m_cursor >= m_published.load(std::memory_order_acquire))
         return std::nullopt;
-    for (size_t i = hash & m_mask;; i = (i + 1) & m_mask) {
-        const qint32 slot = m_index[i];
-        if (slot == 0)
-            return std::nullopt;
-        const Entry &entry = m_entries[size_t(slot - 1)];
-        if (entry.hash == hash && keyOf(entry) == key)
-            return QByteArrayView(m_values.data() + entry.valuePosition, entry.valueLength);
+    return record(order(m_cursor))->hash;
+}
+
+StoreSnapshot::Lookup StoreSnapshot::find(QStringView key, size_t hash, QByteArrayView *value)
+{
+    const auto hash32 = quint32(hash);
+    if (std::exchange(m_peeked, false)) {
+        // peek() compared this very key with the entry at the cursor.
+        const Record *found = record(order(m_cursor));
+        const size_t keyBytes = size_t(found->keyLength & ~Record::Wide)
+            * (found->keyLength & Record::Wide ? sizeof(char16_t) : 1);
+        *value = QByteArrayView(reinterpret_cast<const char *>(found + 1) + keyBytes,
+                                qsizetype(found->valueLength));
+        ++m_cursor;
+        return Lookup::Found;
     }
+    // The likely case first, without the lock: the entry after the one found last.
+    if (m_cursor < m_published.load(std::memory_order_acquire)
+        && matches(m_cursor, key, hash32, value))
+        return Lookup::Found;
+
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        const State state = m_state;
+        // Read after the state: once the state is Complete, every entry is published.
+        const size_t published = m_published.load(std::memory_order_acquire);
+        if (m_cursor < published && matches(m_cursor, key, hash32, value))
+            return Lookup::Found;
+        // Entries found in order so far hold other keys (each key is looked up once), so a
+        // key is among the published entries only if some are left behind the cursor.
+        if (!m_inOrder || m_cursor < published) {
+            m_inOrder = false; // from now on the index answers
+            indexUpTo(published);
+            if (probe(key, hash32, value))
+                return Lookup::Found;
+        }
+        switch (state) {
+        case State::Complete:
+            return Lookup::NotStored;
+        case State::Empty:
+        case State::Failed:
+            return Lookup::Unknown;
+        case State::Loading:
+            break;
+        }
+        // The next entries are usually microseconds away, less than falling asleep and being
+        // woken costs: yield for a while, then sleep in short naps (the writer only wakes
+        // sleepers when it ends).
+        lock.unlock();
+        for (int i = 0; i < 256 && m_published.load(std::memory_order_acquire) == published; ++i)
+            std::this_thread::yield();
+        lock.lock();
+        m_changed.wait_for(lock, std::chrono::microseconds(500), [&] {
+            return m_published.load(std::memory_order_acquire) != published
+                || m_state != State::Loading;
+        });
+    }
+}
+
+qsizetype StoreSnapshot::expectedSize() const
+{
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [this] { return m_expected >= 0 || m_state != State::Loading; });
+    return m_state == State::Loading ? m_expected : size();
 }
 
 void StoreSnapshot::clear()
 {
-    // Give the memory back: swap with empty vectors (clear() keeps the capacity).
-    std::vector<char16_t>().swap(m_keys);
-    std::vector<char>().swap(m_values);
-    std::vector<Entry>().swap(m_entries);
-    std::vector<qint32>().swap(m_index);
+    m_cancelled.store(true, std::memory_order_relaxed);
+    if (m_thread.joinable())
+        m_thread.join();
+    m_cancelled.store(false, std::memory_order_relaxed);
+    for (size_t i = 0; i < m_chunkCount; ++i)
+        delete[] m_chunks[i];
+    m_chunks.reset();
+    if (m_orderBlocks) {
+        for (size_t b = 0; b << OrderShift < m_written; ++b)
+            delete[] m_orderBlocks[b];
+    }
+    m_orderBlocks.reset();
+    m_published.store(0, std::memory_order_relaxed);
+    m_written = 0;
+    m_chunkCount = 0;
+    m_current = 0;
+    m_currentBase = nullptr;
+    m_used = 0;
+    m_overflow = false;
+    m_cursor = 0;
+    m_inOrder = true;
+    m_peeked = false;
+    std::lock_guard lock(m_mutex);
+    m_state = State::Empty;
+    m_expected = -1;
+    m_slots.reset();
     m_mask = 0;
+    m_indexed = 0;
 }
 
 } // namespace PersistVar

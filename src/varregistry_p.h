@@ -1,51 +1,115 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <persistvar/storage.h>
 #include <persistvar/var.h>
 
 #include <QtCore/QAnyStringView>
 #include <QtCore/QByteArrayView>
+#include <QtCore/QHashFunctions>
 #include <QtCore/QList>
 #include <QtCore/QStringView>
+#include <QtCore/QtEndian>
 
+#include "storage_p.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace PersistVar {
 
 // The manager's variables by key. Each variable holds its own key (VarBase::keyView()), so the
-// table holds only a pointer and a one-byte tag per slot: a QHash<QString, VarBase *> would keep
-// a second handle to the key and a 32-byte node per variable. Open addressing with linear
-// probing; the tag (seven bits of the hash) lets a probe skip slots without touching their
-// variables. Variables are never removed, only all deleted with the manager. Not thread-safe:
-// the manager guards it with its registry mutex.
+// table holds only a pointer and 31 bits of the key's hash per slot: a QHash<QString, VarBase *>
+// would keep a second handle to the key and a 32-byte node per variable. Open addressing with
+// linear probing; a probe compares the hash bits before it touches a variable, and growing
+// never touches the variables (which would mean a cache miss for each). Variables are never
+// removed, only all deleted with the manager. Not thread-safe: the manager guards it with its
+// registry mutex.
 class VarRegistry
 {
+    friend class StoreSnapshot; // shares the hash and widenFour()
+
 public:
     VarRegistry() = default;
     Q_DISABLE_COPY_MOVE(VarRegistry)
 
     // The hash both tables use, so that one computation serves a lookup in each and an insert.
-    static size_t hashOf(QStringView key);
+    static size_t hashOf(QStringView key) { return hashUnits(key.utf16(), key.size()); }
+    // hashOf() of UTF-8 \a key, when it is ASCII (*ascii tells; the checking comes with the
+    // hashing, in the same pass).
+    static size_t hashOfAscii(QUtf8StringView key, bool *ascii)
+    {
+        const auto *units = reinterpret_cast<const uchar *>(key.data());
+        quint32 any = 0;
+        const size_t hash = hashUnits(units, key.size(), [&any](const uchar *four) {
+            quint32 bytes;
+            std::memcpy(&bytes, four, sizeof bytes);
+            any |= bytes;
+            return widenFour(four);
+        });
+        for (qsizetype i = key.size() & ~qsizetype(3); i < key.size(); ++i)
+            any |= units[i];
+        *ascii = (any & 0x80808080u) == 0;
+        return hash;
+    }
+    // The same hash of a key held in Latin-1: equal to hashOf() of the same characters.
+    static size_t hashOf(QLatin1StringView key)
+    {
+        return hashUnits(reinterpret_cast<const uchar *>(key.data()), key.size());
+    }
 
     VarBase *find(QStringView key) const { return find(key, hashOf(key)); }
+    // Brings the slot a lookup of \a hash starts at into the cache, so that the lookup, which
+    // follows a little later, does not wait for memory.
+    void prefetch(size_t hash) const
+    {
+#if defined(__GNUC__) || defined(__clang__)
+        if (m_capacity != 0)
+            __builtin_prefetch(&m_slots[markOf(hash) & (m_capacity - 1)]);
+#else
+        Q_UNUSED(hash)
+#endif
+    }
     VarBase *find(QStringView key, size_t hash) const;
-    // \a var's key must not be in the registry yet; \a hash is hashOf(var->keyView()).
+    // \a var's key must not be in the registry yet; \a hash is hashOf(var->keyView()), of which
+    // only the low 32 bits count (all that the start-up snapshot keeps).
     void insert(VarBase *var, size_t hash);
     void reserve(qsizetype count);
-    qsizetype size() const { return m_size; }
-    bool isEmpty() const { return m_size == 0; }
+    qsizetype size() const
+    {
+        return m_size;
+    }
+    bool isEmpty() const
+    {
+        return m_size == 0;
+    }
     QList<VarBase *> values() const;
 
+private:
+    struct Slot
+    {
+        // 0: empty; else markOf(hash). The low 31 bits place the slot (the capacity stays below
+        // 2^31).
+        quint32 mark;
+        VarBase *var;
+    };
+
+public:
     class const_iterator
     {
     public:
-        const_iterator(VarBase *const *slot, VarBase *const *end) : m_slot(slot), m_end(end)
+        const_iterator(const Slot *slot, const Slot *end) : m_slot(slot), m_end(end)
         {
             skipEmpty();
         }
-        VarBase *operator*() const { return *m_slot; }
+        VarBase *operator*() const { return m_slot->var; }
         const_iterator &operator++()
         {
             ++m_slot;
@@ -57,60 +121,271 @@ public:
     private:
         void skipEmpty()
         {
-            while (m_slot != m_end && !*m_slot)
+            while (m_slot != m_end && !m_slot->var)
                 ++m_slot;
         }
-        VarBase *const *m_slot;
-        VarBase *const *m_end;
+        const Slot *m_slot;
+        const Slot *m_end;
     };
-    const_iterator begin() const { return {m_slots.get(), m_slots.get() + m_capacity}; }
-    const_iterator end() const { return {m_slots.get() + m_capacity, m_slots.get() + m_capacity}; }
+    const_iterator begin() const
+    {
+        return {m_slots.get(), m_slots.get() + m_capacity};
+    }
+    const_iterator end() const
+    {
+        return {m_slots.get() + m_capacity, m_slots.get() + m_capacity};
+    }
 
 private:
-    void rehash(size_t capacity);
-    void place(VarBase *var, size_t hash);
+    // A hash of the UTF-16 code units, whichever width holds them: the snapshot's Latin-1 keys
+    // and the application's QStrings hash alike without widening a copy. qHash() has no such
+    // pair (in Qt 6.4), and costs twice as much for a short key. Four units at a time; seeded
+    // with Qt's per-process seed, as keys may come from outside (a store, QML).
+    static size_t hashUnits(const char16_t *units, qsizetype count)
+    {
+        return hashUnits(units, count, [](const char16_t *four) {
+            quint64 word;
+            std::memcpy(&word, four, sizeof word);
+            return qFromLittleEndian(word);
+        });
+    }
+    static size_t hashUnits(const uchar *units, qsizetype count)
+    {
+        return hashUnits(units, count, widenFour);
+    }
+    // Four Latin-1 characters as the little-endian word their UTF-16 units make.
+    static quint64 widenFour(const uchar *four)
+    {
+        quint32 bytes;
+        std::memcpy(&bytes, four, sizeof bytes);
+        quint64 word = qFromLittleEndian(bytes);
+        word = (word | word << 16) & 0x0000ffff0000ffffull;
+        return (word | word << 8) & 0x00ff00ff00ff00ffull;
+    }
+    template<typename Unit, typename LoadFour>
+    static size_t hashUnits(const Unit *units, qsizetype count, LoadFour loadFour)
+    {
+        constexpr quint64 M1 = 0x9e3779b97f4a7c15ull;
+        constexpr quint64 M2 = 0xbf58476d1ce4e5b9ull;
+        constexpr quint64 M3 = 0x94d049bb133111ebull;
+        quint64 h = quint64(processSeed()) ^ (quint64(count) * M1);
+        qsizetype i = 0;
+        for (; i + 4 <= count; i += 4) {
+            h = (h ^ loadFour(units + i)) * M2;
+            h ^= h >> 31;
+        }
+        for (; i < count; ++i) {
+            h = (h ^ quint64(units[i])) * M3;
+            h ^= h >> 29;
+        }
+        // The finalizer of splitmix64: every bit of the input reaches the low bits that pick
+        // a slot.
+        h ^= h >> 30;
+        h *= M2;
+        h ^= h >> 27;
+        h *= M3;
+        h ^= h >> 31;
+        return size_t(h);
+    }
+    static size_t processSeed()
+    {
+        static const size_t seed = QHashSeed::globalSeed();
+        return seed;
+    }
 
-    std::unique_ptr<VarBase *[]> m_slots;
-    std::unique_ptr<quint8[]> m_tags; // 0: empty; else 0x80 | seven bits of the hash
+    static quint32 markOf(size_t hash)
+    {
+        return quint32(hash) | 0x80000000u;
+    }
+    void rehash(size_t capacity);
+    void place(VarBase *var, quint32 mark);
+
+    // One array, not one of marks and one of pointers: a lookup and the insert after it touch
+    // one cache line, not two.
+    std::unique_ptr<Slot[]> m_slots;
     size_t m_capacity = 0; // a power of two
     qsizetype m_size = 0;
 };
 
+namespace Private {
+// Bytes of arena blocks mapped directly as huge pages, which malloc statistics do not see; for
+// bench_memory.
+PERSISTVAR_EXPORT size_t mappedArenaBytes();
+} // namespace Private
+
+// Memory for a manager's variables, which all live exactly as long as it does: bump allocation
+// from large blocks, released together. One malloc() per variable would cost more than the rest
+// of creating it, and a header per block. Not thread-safe: the manager's registry lock guards it.
+class VarArena
+{
+public:
+    VarArena() = default;
+    Q_DISABLE_COPY_MOVE(VarArena)
+
+    ~VarArena();
+    void *allocate(size_t bytes, size_t alignment);
+
+private:
+    struct Block
+    {
+        char *memory;
+        size_t size;
+        bool mapped;
+    };
+    static constexpr size_t FirstBlockSize = 16 * 1024;
+    static constexpr size_t HugePageSize = 2 * 1024 * 1024;
+    std::vector<Block> m_blocks;
+    char *m_next = nullptr;
+    size_t m_left = 0;
+};
+
 // What the store held when the manager first needed a value: every key and its bytes, read in
-// one pass (Storage::loadEach()) into two flat buffers plus an index, instead of a hash of
-// QString and QByteArray copies (two allocations per key). Serves the variables an application
-// creates while it starts; the manager drops it when its event loop first runs.
+// one pass. Each entry is one record (key characters, then value bytes) in large chunks; filling
+// it copies each byte once, where a hash of QString and QByteArray copies would cost two
+// allocations per key and growing flat vectors would copy everything again at each doubling.
+//
+// Lookups try the entry after the one found last before anything else: applications create
+// their variables in much the same order every time they start, and a store returns its rows
+// in a stable order (SQLite: the order they were first written). The hash index is built only
+// when that guess fails, so a start-up that follows the store's order never builds it.
+//
+// loadInBackground() fills it on a thread of its own while find() already answers: a lookup
+// waits only until its key has been read, so reading the store and creating the variables
+// overlap instead of adding up.
+//
+// Serves the variables an application creates while it starts; the manager drops it when its
+// event loop first runs. find() and size() may run in any thread, one at a time (the manager
+// holds its registry lock); load(), loadInBackground() and clear() in the owner's.
 class StoreSnapshot
 {
 public:
-    void add(QAnyStringView key, QByteArrayView value);
-    // Builds the index; call once after the last add().
-    void finish();
-    // The stored bytes of \a key, or nullopt when the store did not hold it. The view is valid
-    // until clear().
-    std::optional<QByteArrayView> find(QStringView key, size_t hash) const;
-    qsizetype size() const { return qsizetype(m_entries.size()); }
+    StoreSnapshot() = default;
+    ~StoreSnapshot() { clear(); }
+    Q_DISABLE_COPY_MOVE(StoreSnapshot)
+
+    // Replaces the content with everything \a storage holds, read in this thread. On failure
+    // the snapshot is empty.
+    Result<void> load(Storage *storage);
+    // Replaces the content with everything \a reader reads, in a thread of its own; false when
+    // no thread could be started.
+    bool loadInBackground(Private::BackgroundReader reader);
+
+    enum class Lookup {
+        Found, // *value holds the stored bytes, valid until clear()
+        NotStored, // the store did not hold the key
+        Unknown, // reading the store failed (or nothing was loaded): ask the store itself
+    };
+    // Looks \a key up (\a hash is VarRegistry::hashOf(key)), waiting for a background load
+    // to read it or to end. Each key is looked up at most once: the caller keeps what it
+    // found, and a lookup may take for granted that earlier answers were kept.
+    Lookup find(QStringView key, size_t hash, QByteArrayView *value);
+    // Whether \a key is the entry a lookup tries first (see above); if so, *hash is its hash,
+    // computed by the thread that read the store, and the next find() takes the entry without
+    // comparing again. Saves hashing the key, which the caller needs before it looks up.
+    bool peek(QStringView key, size_t *hash);
+    // The hash of the entry a lookup will try first, if it has been read; for prefetching.
+    std::optional<size_t> nextHash() const;
+    // The number of entries read so far.
+    qsizetype size() const { return qsizetype(m_published.load(std::memory_order_acquire)); }
+    // About how many entries a load will read: waits for a background load's estimate.
+    qsizetype expectedSize() const;
+    // Stops a background load and frees the memory.
     void clear();
 
 private:
-    struct Entry
+    struct Record
     {
-        size_t hash;
-        qsizetype keyPosition;
-        qsizetype keyLength;
-        qsizetype valuePosition;
-        qsizetype valueLength;
+        static constexpr quint32 Wide = 0x80000000u;
+        // Characters, or'ed with Wide for UTF-16; else Latin-1, one byte each (nearly every
+        // key is ASCII: half the memory to fill, and the kernel's page faults are what
+        // filling costs most).
+        quint32 keyLength;
+        quint32 valueLength; // bytes
+        quint32 hash; // the low 32 bits of VarRegistry::hashOf(key), all that either table uses
+        // char16_t or char key[keyLength]; char value[valueLength];
     };
-    QStringView keyOf(const Entry &entry) const
+    // A record's place in memory: chunk << ChunkShift | offset / 4, plus one.
+    using Reference = quint32;
+    struct Slot
     {
-        return QStringView(m_keys.data() + entry.keyPosition, entry.keyLength);
-    }
+        quint32 hash; // the low 32 bits of the key's hash
+        quint32 entry; // 0: empty; else the entry's index, plus one
+    };
+    enum class State { Empty, Loading, Complete, Failed };
+    static constexpr int ChunkShift = 18; // offsets in 4-byte units: chunks up to 1 MiB
+    static constexpr size_t ChunkSize = size_t(4) << ChunkShift;
+    static constexpr size_t MaxChunks = (size_t(1) << (32 - ChunkShift)) - 1;
+    static constexpr int OrderShift = 12; // entries per block of m_order
+    static constexpr size_t MaxEntries = size_t(1) << 31;
+    static constexpr size_t MaxOrderBlocks = MaxEntries >> OrderShift;
+    struct FreeDeleter
+    {
+        void operator()(void *memory) const { std::free(memory); }
+    };
 
-    std::vector<char16_t> m_keys;
-    std::vector<char> m_values;
-    std::vector<Entry> m_entries;
-    std::vector<qint32> m_index; // entry + 1; 0 is empty
-    size_t m_mask = 0;
+    // The writer's side: load(), or the background thread.
+    void append(QAnyStringView key, QByteArrayView value);
+    void appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value);
+    void appendRecord(QLatin1StringView key, QByteArrayView value);
+    void appendRecord(QStringView key, QByteArrayView value);
+    // Reserves a record and its place in the order; returns where the key goes.
+    char *allocateRecord(qsizetype keyLength, bool wide, QByteArrayView value);
+    // Copies the key (unless \a key is null: already there) and the value, and counts the entry.
+    void finishRecord(char *characters, const void *key, size_t keyBytes, size_t hash,
+                      QByteArrayView value);
+    static QStringView wideKey(const Record *record);
+    static QLatin1StringView narrowKey(const Record *record);
+    char *allocate(size_t bytes, Reference *reference);
+    void publish();
+    void start();
+    void finishLoading(const Result<void> &result);
+
+    // Readable without the lock for entries below m_published: written before it was raised,
+    // and never moved (blocks and chunks are fixed once allocated).
+    Reference order(size_t entry) const
+    {
+        return m_orderBlocks[entry >> OrderShift][entry & ((size_t(1) << OrderShift) - 1)];
+    }
+    const Record *record(Reference reference) const;
+    bool matches(size_t entry, QStringView key, quint32 hash, QByteArrayView *value);
+    // With m_mutex held.
+    void indexUpTo(size_t count);
+    bool probe(QStringView key, quint32 hash, QByteArrayView *value);
+    void place(Slot slot);
+    void grow();
+
+    // The writer's, the readers' and the shared members each have cache lines of their own:
+    // the writer changes its own for every entry and a reader its own for every lookup, and
+    // sharing a line would make the two threads' cores pass it back and forth each time.
+    static constexpr size_t CacheLine = 64;
+
+    // Written by the writer, published through m_published.
+    alignas(CacheLine) std::unique_ptr<char *[], FreeDeleter> m_chunks; // MaxChunks entries
+    std::unique_ptr<Reference *[], FreeDeleter> m_orderBlocks; // the entries in read order
+    // The writer's own.
+    size_t m_written = 0; // entries appended, published or not
+    size_t m_chunkCount = 0;
+    size_t m_current = 0; // the chunk small records go to; m_chunkCount when none
+    char *m_currentBase = nullptr; // its memory
+    size_t m_used = 0; // bytes of it
+    bool m_overflow = false; // more than the references can address: the load fails
+
+    // The readers' own (find() runs one at a time).
+    alignas(CacheLine) size_t m_cursor = 0; // the entry after the one found last
+    bool m_inOrder = true; // every entry below m_cursor was found, in order
+    bool m_peeked = false; // the entry at m_cursor is the key peek() was last asked about
+
+    alignas(CacheLine) std::atomic<size_t> m_published{0}; // entries readers may use
+    mutable std::mutex m_mutex; // guards what follows
+    mutable std::condition_variable m_changed; // an estimate, or the end of loading
+    State m_state = State::Empty;
+    qsizetype m_expected = -1; // a background load's estimate; -1: not known yet
+    std::unique_ptr<Slot[]> m_slots; // the hash index of the first m_indexed entries
+    size_t m_mask = 0; // capacity - 1
+    size_t m_indexed = 0;
+
+    alignas(CacheLine) std::atomic<bool> m_cancelled{false};
+    std::thread m_thread;
 };
 
 } // namespace PersistVar

@@ -194,6 +194,7 @@ public:
     QString table() const;
 
 private:
+    friend class SqlStoragePrivate;
     explicit SqlStorage(std::unique_ptr<SqlStoragePrivate> d);
 
     std::unique_ptr<SqlStoragePrivate> const d;

@@ -126,15 +126,21 @@ protected:
     //! \cond PERSISTVAR_INTERNAL
     // Everything below is the machinery the manager and Var<T> share; not API.
 
-    // A variable's key lives in the same heap block, right behind the object: a QString member
-    // would cost a second block (for a 16-character key, 64 bytes plus its 24-byte handle).
-    // Var<T> is therefore only created with `new (key) Var<T>(...)`, which allocates room for
-    // the characters, and hands its end (`this + 1`) to the VarBase constructor as keyStorage.
-    static void *operator new(std::size_t size, QStringView key);
-    static void operator delete(void *object, QStringView key) noexcept; // a throwing constructor
+    // A variable's key lives right behind the object: a QString member would cost a second
+    // heap block (for a 16-character key, 64 bytes plus its 24-byte handle). Variables live as
+    // long as their manager, so they come from the manager's arena, not one malloc() each.
+    // Var<T> is therefore only created with `new (manager, key, alignof(Var<T>)) Var<T>(...)`,
+    // which allocates room for the characters, and hands its end (`this + 1`) to the VarBase
+    // constructor as keyStorage.
+    static void *operator new(std::size_t size, VarManager *manager, QStringView key,
+                              std::size_t alignment);
+    // A throwing constructor: the arena takes the memory back with the manager.
+    static void operator delete(void *object, VarManager *manager, QStringView key,
+                                std::size_t alignment) noexcept;
 
 public:
-    // Public only because `delete` through a VarBase pointer needs it; the manager deletes.
+    // Public only because `delete` through a VarBase pointer needs it; the manager deletes
+    // variables, and their memory goes with its arena, so this frees nothing.
     static void operator delete(void *object) noexcept;
 
 protected:

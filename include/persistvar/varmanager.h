@@ -111,14 +111,19 @@ public:
      * Variables created before the manager's thread returns to its event loop are read from
      * one snapshot of the store, taken by the first call (one query instead of one per
      * variable when an application starts); variables created later read the store itself.
+     * An SQLite file is read for the snapshot on a thread of its own, while variables are
+     * already being created: a call waits only until its key has been read.
      */
     template<typename T>
     Result<Var<T> *> var(const QString &key, const T &defaultValue = T())
     {
         const auto factory = [](VarManager *manager, const QString &k, const void *d) -> VarBase * {
-            return new (QStringView(k)) Var<T>(manager, k, *static_cast<const T *>(d));
+            return new (manager, QStringView(k), alignof(Var<T>))
+                Var<T>(manager, k, *static_cast<const T *>(d));
         };
         Result<VarBase *> r = acquire(key, QMetaType::fromType<T>(), factory, &defaultValue);
+        if (r.isOk())
+            return static_cast<Var<T> *>(r.value());
         return Result<Var<T> *>(static_cast<Var<T> *>(r.value()), r.error());
     }
 

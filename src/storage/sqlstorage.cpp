@@ -2,6 +2,7 @@
 #include <persistvar/sqlstorage.h>
 
 #include "../logging_p.h"
+#include "../storage_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QCryptographicHash>
@@ -590,6 +591,12 @@ public:
     Error configure(Connection &connection);
     QList<Error> write(const QList<StorageWrite> &writes);
     Result<QStringList> changedKeys(WatchState *state);
+    Private::BackgroundReader backgroundReader();
+
+    static SqlStoragePrivate *get(SqlStorage *storage)
+    {
+        return storage->d.get();
+    }
 };
 
 namespace {
@@ -1610,6 +1617,91 @@ sqlite3 *SqlStoragePrivate::nativeHandle(const QSqlDatabase &db)
     return *static_cast<sqlite3 *const *>(handle.constData());
 }
 #endif
+
+Private::BackgroundReader SqlStoragePrivate::backgroundReader()
+{
+#if PERSISTVAR_SQLITE_NATIVE
+    // Only a file this storage opened itself, and only when Qt's driver uses the very library we
+    // link: two copies of SQLite in one process would not see each other's POSIX locks on it.
+    if (backend != Backend::Sqlite || !appConnection.isEmpty() || databaseName.isEmpty()
+        || databaseName.startsWith(QLatin1Char(':')) || !QFileInfo(databaseName).isFile())
+        return {};
+    {
+        QMutexLocker lock(&connections->mutex);
+        if (!nativeDecided || !nativeAllowed)
+            return {};
+    }
+    const QByteArray path = QFile::encodeName(databaseName);
+    const QByteArray sql = loadAllSql.toUtf8();
+    // The largest rowid: as many rows as the table has, or a few more when some were deleted,
+    // found in the b-tree without reading the table.
+    const QByteArray countSql =
+        QStringLiteral("SELECT max(rowid) FROM %1").arg(quotedTable).toUtf8();
+    const int busyTimeout = int(options.busyTimeout.count());
+    return [path, sql, countSql, busyTimeout](const Storage::EntryVisitor &visitor,
+                                              const std::function<void(qsizetype)> &expect,
+                                              const std::atomic<bool> &cancelled) -> Result<void> {
+        const auto failure = [](sqlite3 *db, const char *what) {
+            return Error(ErrorCode::StorageFailed, QString(),
+                         QStringLiteral("cannot %1 for reading in the background: %2")
+                             .arg(QLatin1String(what),
+                                  db ? QString::fromUtf8(sqlite3_errmsg(db))
+                                     : QStringLiteral("out of memory")));
+        };
+        sqlite3 *db = nullptr;
+        // Read-write without create: a file this process writes must not be opened read-only
+        // (which WAL mode refuses without its -shm file), and must already exist.
+        const int opened = sqlite3_open_v2(path.constData(), &db,
+                                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+        const std::unique_ptr<sqlite3, int (*)(sqlite3 *)> closer(db, sqlite3_close);
+        if (opened != SQLITE_OK)
+            return failure(db, "open the database");
+        sqlite3_busy_timeout(db, busyTimeout);
+        qsizetype expected = 0;
+        if (sqlite3_stmt *count = nullptr;
+            sqlite3_prepare_v2(db, countSql.constData(), int(countSql.size()), &count, nullptr)
+            == SQLITE_OK) {
+            if (sqlite3_step(count) == SQLITE_ROW)
+                expected = qsizetype(sqlite3_column_int64(count, 0));
+            sqlite3_finalize(count);
+        }
+        expect(expected);
+        sqlite3_stmt *statement = nullptr;
+        if (sqlite3_prepare_v2(db, sql.constData(), int(sql.size()), &statement, nullptr)
+            != SQLITE_OK)
+            return failure(db, "prepare the query");
+        const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt *)> finalizer(statement,
+                                                                               sqlite3_finalize);
+        int code;
+        while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
+            if (cancelled.load(std::memory_order_relaxed))
+                return Error(ErrorCode::Closed, QString(), QStringLiteral("cancelled"));
+            // _text() and _blob() before _bytes(): they may convert the value first.
+            const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
+            const qsizetype keySize = sqlite3_column_bytes(statement, 0);
+            const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
+            const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
+            visitor(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize));
+        }
+        if (code != SQLITE_DONE)
+            return failure(db, "read the table");
+        return {};
+    };
+#else
+    return {};
+#endif
+}
+
+namespace Private {
+
+BackgroundReader backgroundReader(Storage *storage)
+{
+    if (auto *sql = dynamic_cast<SqlStorage *>(storage))
+        return SqlStoragePrivate::get(sql)->backgroundReader();
+    return {};
+}
+
+} // namespace Private
 
 // SQLite: the keys whose values another connection changed since the last call (nothing when
 // PRAGMA data_version, which counts other connections' commits, did not move).

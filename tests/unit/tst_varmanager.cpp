@@ -105,6 +105,8 @@ private Q_SLOTS:
 
     BACKEND_TEST(sameInstancePerKey)
     BACKEND_TEST(manyKeysReadBackAfterReopening)
+    BACKEND_TEST(snapshotServesAnyCreationOrder)
+    BACKEND_TEST(closingWhileTheSnapshotIsRead)
     BACKEND_TEST(typeMismatch)
     BACKEND_TEST(invalidKey)
     BACKEND_TEST(lazyValueAbsentUntilSync)
@@ -208,6 +210,69 @@ void TestVarManager::manyKeysReadBackAfterReopeningOn(const Store &store)
     // What a second reader finds confirms the values came from storage, not from memory.
     QCOMPARE(store.value<int>(keys.at(1)), std::optional<int>(1));
     QCOMPARE(store.value<int>(keys.at(0)), std::nullopt);
+}
+
+// The start-up snapshot guesses that variables come in the order the store returns them, and
+// a background thread may still be reading while they are created: whatever the order, each
+// variable must get its own stored value, and a key that is not stored its default.
+void TestVarManager::snapshotServesAnyCreationOrderOn(const Store &store)
+{
+    constexpr int count = 2000;
+    const auto keyOf = [](int i) {
+        return QStringLiteral("order/k%1").arg(i, 4, 10, QLatin1Char('0'));
+    };
+    {
+        auto writer = store.openManager();
+        QVERIFY(writer);
+        for (int i = 0; i < count; ++i)
+            writer->var<int>(keyOf(i), -1).value()->setLazy(i);
+        VERIFY_OK(writer->sync());
+    }
+    // In order, then a jump back, keys not stored, the rest backwards, one key twice.
+    QList<int> order;
+    for (int i = 0; i < count / 2; ++i)
+        order.append(i);
+    order << 3 << -1 << count + 5;
+    for (int i = count - 1; i >= count / 2; --i)
+        order.append(i);
+    order << -2 << count / 2;
+    auto reader = store.openManager();
+    QVERIFY(reader);
+    for (int i : order) {
+        const QString key = i < 0 ? QStringLiteral("order/missing%1").arg(-i) : keyOf(i);
+        auto var = reader->var<int>(key, -1);
+        VERIFY_OK(var);
+        QCOMPARE(var.value()->get(), i >= 0 && i < count ? i : -1);
+    }
+    // A variable read while the snapshot was alive writes over what it read, as any other.
+    VERIFY_OK(reader->var<int>(keyOf(7), -1).value()->set(70));
+    QCOMPARE(store.value<int>(keyOf(7)), std::optional<int>(70));
+}
+
+// Closing, or destroying, a manager whose start-up snapshot may still be read in the background
+// stops that reading; nothing hangs, and nothing is lost.
+void TestVarManager::closingWhileTheSnapshotIsReadOn(const Store &store)
+{
+    {
+        auto writer = store.openManager();
+        QVERIFY(writer);
+        for (int i = 0; i < 5000; ++i)
+            writer->var<int>(QStringLiteral("close/k%1").arg(i), 0).value()->setLazy(i + 1);
+        VERIFY_OK(writer->sync());
+    }
+    for (int round = 0; round < 3; ++round) {
+        auto manager = store.openManager();
+        QVERIFY(manager);
+        auto first = manager->var<int>(QStringLiteral("close/k0"), 0);
+        VERIFY_OK(first);
+        QCOMPARE(first.value()->get(), round == 0 ? 1 : round + 9); // what the last round set
+        VERIFY_OK(first.value()->set(round + 10));
+        if (round == 1)
+            VERIFY_OK(manager->close());
+        // round 2: destroyed with the snapshot possibly still being read
+    }
+    QCOMPARE(store.value<int>(QStringLiteral("close/k0")), std::optional<int>(12));
+    QCOMPARE(store.value<int>(QStringLiteral("close/k4999")), std::optional<int>(5000));
 }
 
 void TestVarManager::typeMismatchOn(const Store &store)
