@@ -401,9 +401,8 @@ void VarManagerPrivate::forgetStored(VarBase *var)
         var->emitValueChanged();
 }
 
-std::optional<QByteArray> VarManagerPrivate::layerValue(const QString &key, bool *locked) const
+std::optional<QByteArray> VarManagerPrivate::layeredValue(const QString &key, bool *locked) const
 {
-    *locked = false;
     std::optional<QByteArray> value;
     for (const Layer &layer : layers) {
         if (!value) {

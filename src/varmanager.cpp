@@ -448,10 +448,11 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
     VarBase *var = nullptr;
     {
         QMutexLocker registry(&d->registryMutex);
-        size_t hash = 0;
         // In the start-up snapshot's order, the thread that read the store hashed the key.
-        if (!d->preloadValid || !d->preloaded.peek(key, &hash))
-            hash = VarRegistry::hashOf(key);
+        std::optional<StoreSnapshot::Candidate> candidate;
+        if (d->preloadValid)
+            candidate = d->preloaded.peek(key);
+        const size_t hash = candidate ? candidate->hash : VarRegistry::hashOf(key);
         if (VarBase *existing = d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();
@@ -500,8 +501,13 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         }
         QByteArrayView preloadedBytes;
         StoreSnapshot::Lookup lookup = StoreSnapshot::Lookup::Unknown;
-        if (d->preloadValid)
+        if (candidate) {
+            // The registry lock, held since peek(), kept anyone else from looking up.
+            preloadedBytes = d->preloaded.take(*candidate);
+            lookup = StoreSnapshot::Lookup::Found;
+        } else if (d->preloadValid) {
             lookup = d->preloaded.find(key, hash, &preloadedBytes);
+        }
         // A key the store already holds is one it can store. Others are checked here, once: a
         // key in the registry was checked when its variable was created.
         if (lookup != StoreSnapshot::Lookup::Found) {
@@ -516,8 +522,7 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         var->m_writeDefaults = d->defaultsPolicy.load() == DefaultsPolicy::WrittenWhenSet;
         // Read-only layers supply the default, and may lock the key to their value.
         bool locked = false;
-        if (const std::optional<QByteArray> layered =
-                d->layers.empty() ? std::nullopt : d->layerValue(key, &locked)) {
+        if (const std::optional<QByteArray> layered = d->layerValue(key, &locked)) {
             if (!var->adoptDefault(*layered))
                 error = Error(ErrorCode::DecodeFailed, key,
                               QStringLiteral("a read-only layer's value is not a valid %1; "

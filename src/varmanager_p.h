@@ -99,7 +99,15 @@ public:
     void forgetStored(VarBase *var);
     std::atomic<DefaultsPolicy> defaultsPolicy{DefaultsPolicy::NotWritten};
     // The first layer's bytes for key, and whether some layer locks it.
-    std::optional<QByteArray> layerValue(const QString &key, bool *locked) const;
+    // Inline for the common case, no layers, which every variable's creation asks about.
+    std::optional<QByteArray> layerValue(const QString &key, bool *locked) const
+    {
+        *locked = false;
+        if (layers.empty())
+            return std::nullopt;
+        return layeredValue(key, locked);
+    }
+    std::optional<QByteArray> layeredValue(const QString &key, bool *locked) const;
 
     std::atomic<bool> closed{false};
     QTimer *timer = nullptr;

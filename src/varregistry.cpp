@@ -400,51 +400,44 @@ void StoreSnapshot::finishRecord(char *characters, const void *key, size_t keyBy
     ++m_written;
 }
 
-QStringView StoreSnapshot::wideKey(const Record *record)
+bool StoreSnapshot::keyEquals(const Record *record, QStringView key)
 {
-    return QStringView(reinterpret_cast<const char16_t *>(record + 1),
-                       qsizetype(record->keyLength & ~Record::Wide));
+    const char *characters = reinterpret_cast<const char *>(record + 1);
+    const qsizetype length = qsizetype(record->keyLength & ~Record::Wide);
+    if (length != key.size())
+        return false;
+    if (record->keyLength & Record::Wide)
+        return std::memcmp(characters, key.utf16(), size_t(length) * sizeof(char16_t)) == 0;
+    // Asked only when the keys are almost surely equal (same hash, or the entry a lookup
+    // expects): compare four characters at a time, without branching on each.
+    const char16_t *wide = key.utf16();
+    quint64 difference = 0;
+    qsizetype i = 0;
+    for (; i + 4 <= length; i += 4) {
+        quint64 four;
+        std::memcpy(&four, wide + i, sizeof four);
+        difference |= VarRegistry::widenFour(reinterpret_cast<const uchar *>(characters + i))
+            ^ qFromLittleEndian(four);
+    }
+    for (; i < length; ++i)
+        difference |= char16_t(uchar(characters[i])) ^ wide[i];
+    return difference == 0;
 }
 
-QLatin1StringView StoreSnapshot::narrowKey(const Record *record)
+QByteArrayView StoreSnapshot::valueOf(const Record *record)
 {
-    return QLatin1StringView(reinterpret_cast<const char *>(record + 1),
-                             qsizetype(record->keyLength));
+    const size_t keyBytes = size_t(record->keyLength & ~Record::Wide)
+        * (record->keyLength & Record::Wide ? sizeof(char16_t) : 1);
+    return QByteArrayView(reinterpret_cast<const char *>(record + 1) + keyBytes,
+                          qsizetype(record->valueLength));
 }
 
 bool StoreSnapshot::matches(size_t entry, QStringView key, quint32 hash, QByteArrayView *value)
 {
     const Record *found = record(order(entry));
-    if (found->hash != hash)
+    if (found->hash != hash || !keyEquals(found, key))
         return false;
-    const char *characters = reinterpret_cast<const char *>(found + 1);
-    const qsizetype length = qsizetype(found->keyLength & ~Record::Wide);
-    if (length != key.size())
-        return false;
-    qsizetype keyBytes;
-    if (found->keyLength & Record::Wide) {
-        keyBytes = length * qsizetype(sizeof(char16_t));
-        if (std::memcmp(characters, key.utf16(), size_t(keyBytes)) != 0)
-            return false;
-    } else {
-        // The hashes matched: the keys are almost surely equal, so compare four characters at
-        // a time, without branching on each.
-        const char16_t *wide = key.utf16();
-        quint64 difference = 0;
-        qsizetype i = 0;
-        for (; i + 4 <= length; i += 4) {
-            quint64 four;
-            std::memcpy(&four, wide + i, sizeof four);
-            difference |= VarRegistry::widenFour(reinterpret_cast<const uchar *>(characters + i))
-                ^ qFromLittleEndian(four);
-        }
-        for (; i < length; ++i)
-            difference |= char16_t(uchar(characters[i])) ^ wide[i];
-        if (difference != 0)
-            return false;
-        keyBytes = length;
-    }
-    *value = QByteArrayView(characters + keyBytes, qsizetype(found->valueLength));
+    *value = valueOf(found);
     m_inOrder = m_inOrder && entry == m_cursor;
     m_cursor = entry + 1;
     return true;
@@ -495,22 +488,21 @@ void StoreSnapshot::grow()
     }
 }
 
-bool StoreSnapshot::peek(QStringView key, size_t *hash)
+std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key) const
 {
-    m_peeked = false;
     if (m_cursor >= m_published.load(std::memory_order_acquire))
-        return false;
+        return std::nullopt;
     const Record *next = record(order(m_cursor));
-    const qsizetype length = qsizetype(next->keyLength & ~Record::Wide);
-    if (length != key.size())
-        return false;
-    const bool equal =
-        next->keyLength & Record::Wide ? wideKey(next) == key : narrowKey(next) == key;
-    if (!equal)
-        return false;
-    *hash = next->hash;
-    m_peeked = true;
-    return true;
+    if (!keyEquals(next, key))
+        return std::nullopt;
+    return Candidate{m_cursor, next->hash};
+}
+
+QByteArrayView StoreSnapshot::take(const Candidate &candidate)
+{
+    Q_ASSERT(candidate.entry == m_cursor); // nothing moved the cursor since peek()
+    ++m_cursor;
+    return valueOf(record(order(candidate.entry)));
 }
 
 std::optional<size_t> StoreSnapshot::nextHash() const
@@ -523,16 +515,6 @@ std::optional<size_t> StoreSnapshot::nextHash() const
 StoreSnapshot::Lookup StoreSnapshot::find(QStringView key, size_t hash, QByteArrayView *value)
 {
     const auto hash32 = quint32(hash);
-    if (std::exchange(m_peeked, false)) {
-        // peek() compared this very key with the entry at the cursor.
-        const Record *found = record(order(m_cursor));
-        const size_t keyBytes = size_t(found->keyLength & ~Record::Wide)
-            * (found->keyLength & Record::Wide ? sizeof(char16_t) : 1);
-        *value = QByteArrayView(reinterpret_cast<const char *>(found + 1) + keyBytes,
-                                qsizetype(found->valueLength));
-        ++m_cursor;
-        return Lookup::Found;
-    }
     // The likely case first, without the lock: the entry after the one found last.
     if (m_cursor < m_published.load(std::memory_order_acquire)
         && matches(m_cursor, key, hash32, value))
@@ -606,7 +588,6 @@ void StoreSnapshot::clear()
     m_overflow = false;
     m_cursor = 0;
     m_inOrder = true;
-    m_peeked = false;
     std::lock_guard lock(m_mutex);
     m_state = State::Empty;
     m_expected = -1;

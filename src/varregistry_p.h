@@ -279,10 +279,20 @@ public:
     // to read it or to end. Each key is looked up at most once: the caller keeps what it
     // found, and a lookup may take for granted that earlier answers were kept.
     Lookup find(QStringView key, size_t hash, QByteArrayView *value);
-    // Whether \a key is the entry a lookup tries first (see above); if so, *hash is its hash,
-    // computed by the thread that read the store, and the next find() takes the entry without
-    // comparing again. Saves hashing the key, which the caller needs before it looks up.
-    bool peek(QStringView key, size_t *hash);
+
+    // The entry a lookup tries first, when it holds the key peek() was asked about.
+    struct Candidate
+    {
+        size_t entry;
+        size_t hash; // of the key, computed by the thread that read the store
+    };
+    // The entry a lookup tries first (see above), if it holds \a key. Its hash saves the caller
+    // hashing the key, which it needs before it looks up; take() then finds the entry without
+    // comparing again.
+    std::optional<Candidate> peek(QStringView key) const;
+    // What find() of the key \a candidate came from would find, when nothing was looked up
+    // since peek() returned it.
+    QByteArrayView take(const Candidate &candidate);
     // The hash of the entry a lookup will try first, if it has been read; for prefetching.
     std::optional<size_t> nextHash() const;
     // The number of entries read so far.
@@ -333,8 +343,8 @@ private:
     // Copies the key (unless \a key is null: already there) and the value, and counts the entry.
     void finishRecord(char *characters, const void *key, size_t keyBytes, size_t hash,
                       QByteArrayView value);
-    static QStringView wideKey(const Record *record);
-    static QLatin1StringView narrowKey(const Record *record);
+    static bool keyEquals(const Record *record, QStringView key);
+    static QByteArrayView valueOf(const Record *record);
     char *allocate(size_t bytes, Reference *reference);
     void publish();
     void start();
@@ -373,7 +383,6 @@ private:
     // The readers' own (find() runs one at a time).
     alignas(CacheLine) size_t m_cursor = 0; // the entry after the one found last
     bool m_inOrder = true; // every entry below m_cursor was found, in order
-    bool m_peeked = false; // the entry at m_cursor is the key peek() was last asked about
 
     alignas(CacheLine) std::atomic<size_t> m_published{0}; // entries readers may use
     mutable std::mutex m_mutex; // guards what follows

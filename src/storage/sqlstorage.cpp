@@ -172,6 +172,26 @@ QByteArray ownedBytes(QByteArrayView bytes)
 {
     return bytes.toByteArray();
 }
+
+// Calls \a row(key, value) for the row \a statement stands on (when \a code, the result of
+// the step that got there, is SQLITE_ROW) and for each one after. Returns SQLITE_DONE once
+// every row was read, SQLITE_ROW when \a row returned false to stop, else the failed step's
+// code. Both native readers use it: visitAll() and the background reader of the start-up
+// snapshot.
+template<typename Row>
+int visitRows(sqlite3_stmt *statement, int code, Row row)
+{
+    for (; code == SQLITE_ROW; code = sqlite3_step(statement)) {
+        // _text() and _blob() before _bytes(): they may convert the value first.
+        const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
+        const qsizetype keySize = sqlite3_column_bytes(statement, 0);
+        const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
+        const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
+        if (!row(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize)))
+            return SQLITE_ROW;
+    }
+    return code;
+}
 #endif
 
 QString quoted(const QString &identifier)
@@ -1263,19 +1283,14 @@ public:
             bool hasRow = false;
             if (Error e = nativeExec(statement, QString(), action, &hasRow); e.isError())
                 return e;
-            while (hasRow) {
-                // _text() and _blob() before _bytes(): they may convert the value first.
-                const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
-                const qsizetype keySize = sqlite3_column_bytes(statement, 0);
-                const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
-                const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
-                row(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize));
-                ++*visited;
-                const int code = sqlite3_step(statement);
-                if (code != SQLITE_ROW && code != SQLITE_DONE)
-                    return failure(QString(), action, nativeError(native));
-                hasRow = code == SQLITE_ROW;
-            }
+            const int code = visitRows(statement, hasRow ? SQLITE_ROW : SQLITE_DONE,
+                                       [&](QUtf8StringView key, QByteArrayView value) {
+                                           row(key, value);
+                                           ++*visited;
+                                           return true;
+                                       });
+            if (code != SQLITE_DONE)
+                return failure(QString(), action, nativeError(native));
             return {};
         }
 #endif
@@ -1672,17 +1687,15 @@ Private::BackgroundReader SqlStoragePrivate::backgroundReader()
             return failure(db, "prepare the query");
         const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt *)> finalizer(statement,
                                                                                sqlite3_finalize);
-        int code;
-        while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
-            if (cancelled.load(std::memory_order_relaxed))
-                return Error(ErrorCode::Closed, QString(), QStringLiteral("cancelled"));
-            // _text() and _blob() before _bytes(): they may convert the value first.
-            const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
-            const qsizetype keySize = sqlite3_column_bytes(statement, 0);
-            const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
-            const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
-            visitor(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize));
-        }
+        const int code = visitRows(statement, sqlite3_step(statement),
+                                   [&](QUtf8StringView key, QByteArrayView value) {
+                                       if (cancelled.load(std::memory_order_relaxed))
+                                           return false;
+                                       visitor(key, value);
+                                       return true;
+                                   });
+        if (code == SQLITE_ROW)
+            return Error(ErrorCode::Closed, QString(), QStringLiteral("cancelled"));
         if (code != SQLITE_DONE)
             return failure(db, "read the table");
         return {};
