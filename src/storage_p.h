@@ -29,10 +29,12 @@ Result<std::unique_ptr<Storage>> openDefaultStorage();
 Result<std::unique_ptr<Storage>> openBackendStorage(const QString &scheme, const QString &rest,
                                                     const QString &fullName);
 
+// An entry as a background reader reads it: the key as UTF-8, both valid during the call.
+using RowVisitor = std::function<void(QUtf8StringView key, QByteArrayView value)>;
 // Reads every entry of a store through a connection of its own, so it can run on another thread
 // while the store's own connection stays free; stops with an error once \a cancelled is true.
 // Before the first entry it calls \a expect with an estimate of how many there are (0: unknown).
-using BackgroundReader = std::function<Result<void>(const Storage::EntryVisitor &visitor,
+using BackgroundReader = std::function<Result<void>(const RowVisitor &visitor,
                                                     const std::function<void(qsizetype)> &expect,
                                                     const std::atomic<bool> &cancelled)>;
 // A reader for \a storage, or an empty function when its backend has none (every backend but

@@ -453,7 +453,12 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         if (d->preloadValid)
             candidate = d->preloaded.peek(key);
         const size_t hash = candidate ? candidate->hash : VarRegistry::hashOf(key);
-        if (VarBase *existing = d->vars.find(key, hash)) {
+        // A key the snapshot first serves now has no variable: skipping the registry's lookup
+        // saves the cache miss on its slot, which the insert below meets later, when the
+        // prefetch (at the end of the previous call) has brought it in.
+        const bool isNew = candidate && candidate->isFirstLookup && d->preloadedFromEmpty;
+        Q_ASSERT(!isNew || !d->vars.find(key, hash));
+        if (VarBase *existing = isNew ? nullptr : d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();
                 return fail(Error(ErrorCode::TypeMismatch, key,
@@ -474,19 +479,25 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             if (!d->storage)
                 return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
             d->preloadTried = true;
+            d->preloadedFromEmpty = d->vars.isEmpty();
             // On a thread of its own where the backend can: this variable and the next ones
             // are served as soon as their keys have been read.
             Private::BackgroundReader reader = Private::backgroundReader(d->storage.get());
+            qsizetype expected = 0;
             if (reader && d->preloaded.loadInBackground(std::move(reader))) {
                 d->preloadValid = true;
                 // An estimate: a store that has seen many keys deleted gets a little more room.
                 constexpr qsizetype MaxReserve = 1 << 20;
-                d->vars.reserve(std::min(d->preloaded.expectedSize(), MaxReserve));
+                expected = std::min(d->preloaded.expectedSize(), MaxReserve);
             } else if (d->preloaded.load(d->storage.get()).isOk()) {
                 d->preloadValid = true;
-                d->vars.reserve(d->preloaded.size());
+                expected = d->preloaded.size();
             }
             if (d->preloadValid) {
+                // Sized once for the variables the application is about to create: most of
+                // them will be the stored keys. A variable takes about 96 bytes, key included.
+                d->vars.reserve(expected);
+                d->varArena.expect(size_t(expected) * 96);
                 // The snapshot serves the variables created while the application starts;
                 // later ones read the store itself, so they never see stale values.
                 QMetaObject::invokeMethod(
@@ -586,7 +597,7 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         // The next variable is most likely the snapshot's next entry: its registry slot can
         // come from memory while this call returns and the caller makes the next one.
         if (lookup == StoreSnapshot::Lookup::Found) {
-            if (const std::optional<size_t> next = d->preloaded.nextHash())
+            if (const std::optional<size_t> next = d->preloaded.nextHash(0))
                 d->vars.prefetch(*next);
         }
     }

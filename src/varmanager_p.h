@@ -66,6 +66,9 @@ public:
     bool preloadTried = false;
     StoreSnapshot preloaded; // Storage::loadEach() result, for variables created at start-up
     bool preloadValid = false; // preloaded holds every stored key
+    // No variable existed when preloaded began: a key no lookup has asked the snapshot for has
+    // no variable yet (acquire() skips the registry's lookup then).
+    bool preloadedFromEmpty = false;
 
     // Recursive: signals emitted while it is held (valueChanged, written, errorOccurred) may
     // reach slots in this thread that write again (set(), sync()).

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #if __has_include(<sys/mman.h>)
 #include <sys/mman.h>
@@ -31,7 +32,7 @@ VarBase *VarRegistry::find(QStringView key, size_t hash) const
     const quint32 mark = markOf(hash);
     const size_t mask = m_capacity - 1;
     for (size_t i = mark & mask;; i = (i + 1) & mask) {
-        const Slot &slot = m_slots[i];
+        const Slot &slot = table()[i];
         if (slot.mark == 0)
             return nullptr;
         if (slot.mark == mark && slot.var->keyView() == key)
@@ -43,20 +44,22 @@ void VarRegistry::place(VarBase *var, quint32 mark)
 {
     const size_t mask = m_capacity - 1;
     size_t i = mark & mask;
-    while (m_slots[i].mark != 0)
+    Slot *const entries = table();
+    while (entries[i].mark != 0)
         i = (i + 1) & mask;
-    m_slots[i] = Slot{mark, var};
+    entries[i] = Slot{mark, var};
 }
 
 void VarRegistry::rehash(size_t capacity)
 {
     Q_ASSERT(capacity <= size_t(1) << 31);
-    std::unique_ptr<Slot[]> old = std::exchange(m_slots, std::make_unique<Slot[]>(capacity));
+    const Private::ZeroedBlock old =
+        std::exchange(m_slots, Private::ZeroedBlock(capacity * sizeof(Slot)));
     const size_t oldCapacity = m_capacity;
     m_capacity = capacity;
-    for (size_t i = 0; i < oldCapacity; ++i) {
-        if (old[i].mark != 0)
-            place(old[i].var, old[i].mark);
+    for (const Slot &slot : std::span(old.as<Slot>(), oldCapacity)) {
+        if (slot.mark != 0)
+            place(slot.var, slot.mark);
     }
 }
 
@@ -87,8 +90,8 @@ QList<VarBase *> VarRegistry::values() const
 
 namespace {
 
-// Bytes of huge-page arena blocks, which are mapped directly and so invisible to malloc
-// statistics; bench_memory adds them to what mallinfo2() reports.
+// Bytes of huge-page blocks, which are mapped directly and so invisible to malloc statistics;
+// bench_memory adds them to what mallinfo2() reports.
 std::atomic<size_t> mappedBytes{0};
 
 } // namespace
@@ -100,20 +103,58 @@ PERSISTVAR_EXPORT size_t mappedArenaBytes()
     return mappedBytes.load(std::memory_order_relaxed);
 }
 
+ZeroedBlock::ZeroedBlock(size_t bytes)
+{
+    if (bytes == 0)
+        return;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= HugePageSize) {
+        const size_t size = (bytes + HugePageSize - 1) & ~(HugePageSize - 1);
+        // One huge page more than needed, so that the block can start on a huge page's
+        // boundary; the rest is given back. Anonymous memory is zeroed.
+        void *mapped = mmap(nullptr, size + HugePageSize, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mapped != MAP_FAILED) {
+            char *start = static_cast<char *>(mapped);
+            char *aligned = reinterpret_cast<char *>(
+                (reinterpret_cast<quintptr>(start) + HugePageSize - 1) & ~(HugePageSize - 1));
+            if (aligned > start)
+                munmap(start, size_t(aligned - start));
+            if (char *end = aligned + size; end < start + size + HugePageSize)
+                munmap(end, size_t(start + size + HugePageSize - end));
+            madvise(aligned, size, MADV_HUGEPAGE);
+            m_memory = aligned;
+            m_size = size;
+            m_isMapped = true;
+            mappedBytes.fetch_add(size, std::memory_order_relaxed);
+            return;
+        }
+    }
+#endif
+    m_memory = static_cast<char *>(std::calloc(bytes, 1));
+    if (!m_memory)
+        throw std::bad_alloc();
+    m_size = bytes;
+}
+
+ZeroedBlock::~ZeroedBlock()
+{
+#ifdef MADV_HUGEPAGE
+    if (m_isMapped) {
+        munmap(m_memory, m_size);
+        mappedBytes.fetch_sub(m_size, std::memory_order_relaxed);
+        return;
+    }
+#endif
+    std::free(m_memory);
+}
+
 } // namespace Private
 
-VarArena::~VarArena()
+void VarArena::expect(size_t bytes)
 {
-    for (const Block &block : m_blocks) {
-#ifdef MADV_HUGEPAGE
-        if (block.mapped) {
-            munmap(block.memory, block.size);
-            mappedBytes.fetch_sub(block.size, std::memory_order_relaxed);
-            continue;
-        }
-#endif
-        delete[] block.memory;
-    }
+    if (bytes > m_left)
+        m_nextSize = std::clamp(std::bit_ceil(bytes - m_left), m_nextSize, HugePageSize);
 }
 
 void *VarArena::allocate(size_t bytes, size_t alignment)
@@ -125,34 +166,11 @@ void *VarArena::allocate(size_t bytes, size_t alignment)
         // few allocations. Once they reach the size of a huge page, they are huge pages where
         // the system offers them: filling a block of 4 KiB pages costs a page fault each,
         // which for 100,000 variables is more than everything else creating them costs.
-        size_t size =
-            m_blocks.empty() ? FirstBlockSize : std::min(m_blocks.back().size * 2, HugePageSize);
-        size = std::max(size, bytes + alignment); // a very long key
-        Block block{nullptr, size, false};
-#ifdef MADV_HUGEPAGE
-        if (size == HugePageSize) {
-            void *mapped = mmap(nullptr, 2 * HugePageSize, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (mapped != MAP_FAILED) {
-                // Aligned to the huge page, the rest given back.
-                char *start = static_cast<char *>(mapped);
-                char *aligned = reinterpret_cast<char *>(
-                    (reinterpret_cast<quintptr>(start) + HugePageSize - 1) & ~(HugePageSize - 1));
-                if (aligned > start)
-                    munmap(start, size_t(aligned - start));
-                if (char *end = aligned + HugePageSize; end < start + 2 * HugePageSize)
-                    munmap(end, size_t(start + 2 * HugePageSize - end));
-                madvise(aligned, HugePageSize, MADV_HUGEPAGE);
-                block = Block{aligned, HugePageSize, true};
-                mappedBytes.fetch_add(HugePageSize, std::memory_order_relaxed);
-            }
-        }
-#endif
-        if (!block.memory)
-            block.memory = new char[size];
-        m_blocks.push_back(block);
-        m_next = block.memory;
-        m_left = size;
+        const size_t size = std::max(m_nextSize, bytes + alignment); // a very long key
+        m_nextSize = std::min(m_nextSize * 2, HugePageSize);
+        m_blocks.emplace_back(size);
+        m_next = m_blocks.back().data();
+        m_left = m_blocks.back().size();
         return allocate(bytes, alignment);
     }
     char *memory = m_next + padding;
@@ -166,6 +184,36 @@ namespace {
 // Entries a background load hands over at a time: a variable waiting for its key waits a few
 // microseconds at most, and the writer touches shared state once per batch, not per row.
 constexpr size_t PublishBatch = 32;
+
+// memcpy() for the few bytes of a typical key or value, without a call into the C library:
+// two overlapping moves of a fixed size, which the compiler turns into plain loads and stores.
+template<size_t Size>
+void copyBothEnds(char *to, const char *from, size_t count)
+{
+    char head[Size];
+    char tail[Size];
+    std::memcpy(head, from, Size);
+    std::memcpy(tail, from + count - Size, Size);
+    std::memcpy(to, head, Size);
+    std::memcpy(to + count - Size, tail, Size);
+}
+
+void copyBytes(char *to, const char *from, size_t count)
+{
+    if (count >= 16 && count <= 32)
+        copyBothEnds<16>(to, from, count);
+    else if (count >= 8 && count < 16)
+        copyBothEnds<8>(to, from, count);
+    else if (count >= 4 && count < 8)
+        copyBothEnds<4>(to, from, count);
+    else if (count > 32)
+        std::memcpy(to, from, count);
+    else if (count != 0) { // 1 to 3
+        to[0] = from[0];
+        to[count / 2] = from[count / 2];
+        to[count - 1] = from[count - 1];
+    }
+}
 
 template<typename T>
 T *zeroedArray(size_t count)
@@ -211,12 +259,15 @@ bool StoreSnapshot::loadInBackground(Private::BackgroundReader reader)
     try {
         m_thread = std::thread([this, reader = std::move(reader)] {
             const Result<void> all = reader(
-                [this](QAnyStringView key, QByteArrayView value) {
-                    append(key, value);
+                [this](QUtf8StringView key, QByteArrayView value) {
+                    appendUtf8(key, value);
                     if (m_written - m_published.load(std::memory_order_relaxed) >= PublishBatch)
                         publish();
                 },
                 [this](qsizetype expected) {
+                    // Most records take about this much: keys of a few dozen characters and
+                    // values of a few bytes.
+                    m_expectedBytes = size_t(expected) * 32;
                     {
                         std::lock_guard lock(m_mutex);
                         m_expected = expected;
@@ -259,7 +310,7 @@ char *StoreSnapshot::allocate(size_t bytes, Reference *reference)
     const auto newChunk = [this](size_t size) -> std::optional<size_t> {
         if (m_chunkCount == MaxChunks)
             return std::nullopt;
-        m_chunks[m_chunkCount] = new char[size];
+        m_chunks[m_chunkCount] = m_chunkBlocks.emplace_back(size).data();
         return m_chunkCount++;
     };
     std::optional<size_t> chunk;
@@ -268,10 +319,16 @@ char *StoreSnapshot::allocate(size_t bytes, Reference *reference)
         // A large value gets a chunk of its own; the current one stays open for small ones.
         chunk = newChunk(bytes);
     } else {
-        if (m_current == m_chunkCount || m_used + bytes > ChunkSize) {
-            if (const std::optional<size_t> fresh = newChunk(ChunkSize)) {
+        if (m_current == m_chunkCount || m_used + bytes > m_currentSize) {
+            // A small store gets a small first chunk; the rest are whole huge pages.
+            const size_t size =
+                !m_currentBase && m_expectedBytes < SmallChunkSize && bytes <= SmallChunkSize
+                ? SmallChunkSize
+                : ChunkSize;
+            if (const std::optional<size_t> fresh = newChunk(size)) {
                 m_current = *fresh;
                 m_currentBase = m_chunks[m_current];
+                m_currentSize = size;
                 m_used = 0;
             } else {
                 m_current = m_chunkCount;
@@ -301,18 +358,21 @@ const StoreSnapshot::Record *StoreSnapshot::record(Reference reference) const
 void StoreSnapshot::append(QAnyStringView key, QByteArrayView value)
 {
     key.visit([this, value](auto view) {
-        using View = decltype(view);
-        if constexpr (std::is_same_v<View, QUtf8StringView>) {
-            bool ascii = false;
-            const size_t hash = VarRegistry::hashOfAscii(view, &ascii);
-            if (ascii) // ASCII is Latin-1 as it is
-                appendAscii(view, hash, value);
-            else // decoded, then UTF-16 or Latin-1
-                appendRecord(QStringView(view.toString()), value);
-        } else {
+        if constexpr (std::is_same_v<decltype(view), QUtf8StringView>)
+            appendUtf8(view, value);
+        else
             appendRecord(view, value);
-        }
     });
+}
+
+void StoreSnapshot::appendUtf8(QUtf8StringView key, QByteArrayView value)
+{
+    bool ascii = false;
+    const size_t hash = VarRegistry::hashOfAscii(key, &ascii);
+    if (ascii) // ASCII is Latin-1 as it is
+        appendAscii(key, hash, value);
+    else // decoded, then UTF-16 or Latin-1
+        appendRecord(QStringView(key.toString()), value);
 }
 
 void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value)
@@ -323,7 +383,7 @@ void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView
     const size_t valueBytes = size_t(value.size());
     const size_t bytes = (sizeof(Record) + keyBytes + valueBytes + 3) & ~size_t(3);
     constexpr size_t OrderMask = (size_t(1) << OrderShift) - 1;
-    if (Q_UNLIKELY(m_current == m_chunkCount || m_used + bytes > ChunkSize
+    if (Q_UNLIKELY(m_current == m_chunkCount || m_used + bytes > m_currentSize
                    || (m_written & OrderMask) == 0 || keyBytes >= Record::Wide
                    || valueBytes > ChunkSize || m_written == MaxEntries || m_overflow)) {
         if (char *characters = allocateRecord(key.size(), false, value))
@@ -334,9 +394,8 @@ void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView
     const Reference reference = Reference((m_current << ChunkShift) | (m_used >> 2)) + 1;
     m_used += bytes;
     new (memory) Record{quint32(keyBytes), quint32(valueBytes), quint32(hash)};
-    std::memcpy(memory + sizeof(Record), key.data(), keyBytes);
-    if (valueBytes != 0)
-        std::memcpy(memory + sizeof(Record) + keyBytes, value.data(), valueBytes);
+    copyBytes(memory + sizeof(Record), key.data(), keyBytes);
+    copyBytes(memory + sizeof(Record) + keyBytes, value.data(), valueBytes);
     m_orderBlocks[m_written >> OrderShift][m_written & OrderMask] = reference;
     ++m_written;
 }
@@ -411,16 +470,21 @@ bool StoreSnapshot::keyEquals(const Record *record, QStringView key)
     // Asked only when the keys are almost surely equal (same hash, or the entry a lookup
     // expects): compare four characters at a time, without branching on each.
     const char16_t *wide = key.utf16();
-    quint64 difference = 0;
-    qsizetype i = 0;
-    for (; i + 4 <= length; i += 4) {
+    const auto differenceAt = [characters, wide](qsizetype i) {
         quint64 four;
         std::memcpy(&four, wide + i, sizeof four);
-        difference |= VarRegistry::widenFour(reinterpret_cast<const uchar *>(characters + i))
+        return VarRegistry::widenFour(reinterpret_cast<const uchar *>(characters + i))
             ^ qFromLittleEndian(four);
+    };
+    quint64 difference = 0;
+    if (length >= 4) {
+        for (qsizetype i = 0; i + 4 < length; i += 4)
+            difference |= differenceAt(i);
+        difference |= differenceAt(length - 4); // the last four, overlapping (see hashUnits())
+    } else {
+        for (qsizetype i = 0; i < length; ++i)
+            difference |= char16_t(uchar(characters[i])) ^ wide[i];
     }
-    for (; i < length; ++i)
-        difference |= char16_t(uchar(characters[i])) ^ wide[i];
     return difference == 0;
 }
 
@@ -457,7 +521,7 @@ bool StoreSnapshot::probe(QStringView key, quint32 hash, QByteArrayView *value)
     if (m_indexed == 0)
         return false;
     for (size_t i = hash & m_mask;; i = (i + 1) & m_mask) {
-        const Slot &slot = m_slots[i];
+        const Slot &slot = m_slots.as<Slot>()[i];
         if (slot.entry == 0)
             return false;
         if (slot.hash == hash && matches(slot.entry - 1, key, hash, value))
@@ -468,9 +532,10 @@ bool StoreSnapshot::probe(QStringView key, quint32 hash, QByteArrayView *value)
 void StoreSnapshot::place(Slot slot)
 {
     size_t i = slot.hash & m_mask;
-    while (m_slots[i].entry != 0)
+    Slot *const entries = m_slots.as<Slot>();
+    while (entries[i].entry != 0)
         i = (i + 1) & m_mask;
-    m_slots[i] = slot;
+    entries[i] = slot;
 }
 
 void StoreSnapshot::grow()
@@ -478,13 +543,14 @@ void StoreSnapshot::grow()
     // Half full at most: misses (keys not stored) are as common as hits while an application
     // starts, and a miss probes until it meets an empty slot. The slots hold the hashes, so
     // growing never touches the records.
-    const size_t oldCapacity = m_slots ? m_mask + 1 : 0;
+    const size_t oldCapacity = m_slots.data() ? m_mask + 1 : 0;
     const size_t capacity = std::max<size_t>(1024, oldCapacity * 2);
-    std::unique_ptr<Slot[]> old = std::exchange(m_slots, std::make_unique<Slot[]>(capacity));
+    const Private::ZeroedBlock old =
+        std::exchange(m_slots, Private::ZeroedBlock(capacity * sizeof(Slot)));
     m_mask = capacity - 1;
-    for (size_t i = 0; i < oldCapacity; ++i) {
-        if (old[i].entry != 0)
-            place(old[i]);
+    for (const Slot &slot : std::span(old.as<Slot>(), oldCapacity)) {
+        if (slot.entry != 0)
+            place(slot);
     }
 }
 
@@ -495,21 +561,22 @@ std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key) con
     const Record *next = record(order(m_cursor));
     if (!keyEquals(next, key))
         return std::nullopt;
-    return Candidate{m_cursor, next->hash};
+    return Candidate{m_cursor, next, next->hash, m_inOrder};
 }
 
 QByteArrayView StoreSnapshot::take(const Candidate &candidate)
 {
     Q_ASSERT(candidate.entry == m_cursor); // nothing moved the cursor since peek()
     ++m_cursor;
-    return valueOf(record(order(candidate.entry)));
+    return valueOf(static_cast<const Record *>(candidate.record));
 }
 
-std::optional<size_t> StoreSnapshot::nextHash() const
+std::optional<size_t> StoreSnapshot::nextHash(size_t ahead) const
 {
-    if (m_cursor >= m_published.load(std::memory_order_acquire))
+    const size_t entry = m_cursor + ahead;
+    if (entry >= m_published.load(std::memory_order_acquire))
         return std::nullopt;
-    return record(order(m_cursor))->hash;
+    return record(order(entry))->hash;
 }
 
 StoreSnapshot::Lookup StoreSnapshot::find(QStringView key, size_t hash, QByteArrayView *value)
@@ -571,8 +638,7 @@ void StoreSnapshot::clear()
     if (m_thread.joinable())
         m_thread.join();
     m_cancelled.store(false, std::memory_order_relaxed);
-    for (size_t i = 0; i < m_chunkCount; ++i)
-        delete[] m_chunks[i];
+    m_chunkBlocks.clear();
     m_chunks.reset();
     if (m_orderBlocks) {
         for (size_t b = 0; b << OrderShift < m_written; ++b)
@@ -584,6 +650,8 @@ void StoreSnapshot::clear()
     m_chunkCount = 0;
     m_current = 0;
     m_currentBase = nullptr;
+    m_currentSize = 0;
+    m_expectedBytes = 0;
     m_used = 0;
     m_overflow = false;
     m_cursor = 0;
@@ -591,7 +659,7 @@ void StoreSnapshot::clear()
     std::lock_guard lock(m_mutex);
     m_state = State::Empty;
     m_expected = -1;
-    m_slots.reset();
+    m_slots = Private::ZeroedBlock();
     m_mask = 0;
     m_indexed = 0;
 }

@@ -25,6 +25,52 @@
 
 namespace PersistVar {
 
+namespace Private {
+// Bytes mapped directly as huge pages (see ZeroedBlock), which malloc statistics do not see;
+// for bench_memory.
+PERSISTVAR_EXPORT size_t mappedArenaBytes();
+
+// Zeroed memory for a large table or block. From HugePageSize on it is whole huge pages
+// (MADV_HUGEPAGE) where the system offers them: filling memory of 4 KiB pages costs a page
+// fault for each (about 2.5 us here, against 0.1 us to zero the page), and a table read at
+// random positions a TLB miss on nearly every access. Smaller ones come from calloc().
+class ZeroedBlock
+{
+public:
+    static constexpr size_t HugePageSize = 2 * 1024 * 1024;
+
+    ZeroedBlock() = default;
+    // Throws std::bad_alloc, like new, when no memory is to be had.
+    explicit ZeroedBlock(size_t bytes);
+    ZeroedBlock(ZeroedBlock &&other) noexcept { swap(other); }
+    ZeroedBlock &operator=(ZeroedBlock &&other) noexcept
+    {
+        ZeroedBlock(std::move(other)).swap(*this);
+        return *this;
+    }
+    ~ZeroedBlock();
+    void swap(ZeroedBlock &other) noexcept
+    {
+        std::swap(m_memory, other.m_memory);
+        std::swap(m_size, other.m_size);
+        std::swap(m_isMapped, other.m_isMapped);
+    }
+
+    char *data() const { return m_memory; }
+    template<typename T>
+    T *as() const
+    {
+        return reinterpret_cast<T *>(m_memory);
+    }
+    size_t size() const { return m_size; }
+
+private:
+    char *m_memory = nullptr;
+    size_t m_size = 0;
+    bool m_isMapped = false;
+};
+} // namespace Private
+
 // The manager's variables by key. Each variable holds its own key (VarBase::keyView()), so the
 // table holds only a pointer and 31 bits of the key's hash per slot: a QHash<QString, VarBase *>
 // would keep a second handle to the key and a 32-byte node per variable. Open addressing with
@@ -54,8 +100,10 @@ public:
             any |= bytes;
             return widenFour(four);
         });
-        for (qsizetype i = key.size() & ~qsizetype(3); i < key.size(); ++i)
-            any |= units[i];
+        if (key.size() < 4) { // too short for hashUnits() to read in words
+            for (qsizetype i = 0; i < key.size(); ++i)
+                any |= units[i];
+        }
         *ascii = (any & 0x80808080u) == 0;
         return hash;
     }
@@ -72,7 +120,7 @@ public:
     {
 #if defined(__GNUC__) || defined(__clang__)
         if (m_capacity != 0)
-            __builtin_prefetch(&m_slots[markOf(hash) & (m_capacity - 1)]);
+            __builtin_prefetch(&table()[markOf(hash) & (m_capacity - 1)]);
 #else
         Q_UNUSED(hash)
 #endif
@@ -129,11 +177,11 @@ public:
     };
     const_iterator begin() const
     {
-        return {m_slots.get(), m_slots.get() + m_capacity};
+        return {table(), table() + m_capacity};
     }
     const_iterator end() const
     {
-        return {m_slots.get() + m_capacity, m_slots.get() + m_capacity};
+        return {table() + m_capacity, table() + m_capacity};
     }
 
 private:
@@ -169,14 +217,20 @@ private:
         constexpr quint64 M2 = 0xbf58476d1ce4e5b9ull;
         constexpr quint64 M3 = 0x94d049bb133111ebull;
         quint64 h = quint64(processSeed()) ^ (quint64(count) * M1);
-        qsizetype i = 0;
-        for (; i + 4 <= count; i += 4) {
-            h = (h ^ loadFour(units + i)) * M2;
+        if (count >= 4) {
+            for (qsizetype i = 0; i + 4 < count; i += 4) {
+                h = (h ^ loadFour(units + i)) * M2;
+                h ^= h >> 31;
+            }
+            // The last four units, overlapping the word before unless the count is a multiple
+            // of four: one more word instead of up to three single units.
+            h = (h ^ loadFour(units + count - 4)) * M2;
             h ^= h >> 31;
-        }
-        for (; i < count; ++i) {
-            h = (h ^ quint64(units[i])) * M3;
-            h ^= h >> 29;
+        } else {
+            for (qsizetype i = 0; i < count; ++i) {
+                h = (h ^ quint64(units[i])) * M3;
+                h ^= h >> 29;
+            }
         }
         // The finalizer of splitmix64: every bit of the input reaches the low bits that pick
         // a slot.
@@ -200,18 +254,17 @@ private:
     void rehash(size_t capacity);
     void place(VarBase *var, quint32 mark);
 
+    Slot *table() const
+    {
+        return m_slots.as<Slot>();
+    }
+
     // One array, not one of marks and one of pointers: a lookup and the insert after it touch
-    // one cache line, not two.
-    std::unique_ptr<Slot[]> m_slots;
+    // one cache line, not two. Huge pages from 2 MiB (about 110,000 variables) on.
+    Private::ZeroedBlock m_slots;
     size_t m_capacity = 0; // a power of two
     qsizetype m_size = 0;
 };
-
-namespace Private {
-// Bytes of arena blocks mapped directly as huge pages, which malloc statistics do not see; for
-// bench_memory.
-PERSISTVAR_EXPORT size_t mappedArenaBytes();
-} // namespace Private
 
 // Memory for a manager's variables, which all live exactly as long as it does: bump allocation
 // from large blocks, released together. One malloc() per variable would cost more than the rest
@@ -222,19 +275,15 @@ public:
     VarArena() = default;
     Q_DISABLE_COPY_MOVE(VarArena)
 
-    ~VarArena();
     void *allocate(size_t bytes, size_t alignment);
+    // About \a bytes more will be allocated soon: blocks grow to match at once.
+    void expect(size_t bytes);
 
 private:
-    struct Block
-    {
-        char *memory;
-        size_t size;
-        bool mapped;
-    };
     static constexpr size_t FirstBlockSize = 16 * 1024;
-    static constexpr size_t HugePageSize = 2 * 1024 * 1024;
-    std::vector<Block> m_blocks;
+    static constexpr size_t HugePageSize = Private::ZeroedBlock::HugePageSize;
+    std::vector<Private::ZeroedBlock> m_blocks;
+    size_t m_nextSize = FirstBlockSize;
     char *m_next = nullptr;
     size_t m_left = 0;
 };
@@ -284,7 +333,11 @@ public:
     struct Candidate
     {
         size_t entry;
+        const void *record;
         size_t hash; // of the key, computed by the thread that read the store
+        // Every entry before it was taken, in order, and it was not: no lookup has asked for
+        // this key yet.
+        bool isFirstLookup;
     };
     // The entry a lookup tries first (see above), if it holds \a key. Its hash saves the caller
     // hashing the key, which it needs before it looks up; take() then finds the entry without
@@ -294,7 +347,7 @@ public:
     // since peek() returned it.
     QByteArrayView take(const Candidate &candidate);
     // The hash of the entry a lookup will try first, if it has been read; for prefetching.
-    std::optional<size_t> nextHash() const;
+    std::optional<size_t> nextHash(size_t ahead) const;
     // The number of entries read so far.
     qsizetype size() const { return qsizetype(m_published.load(std::memory_order_acquire)); }
     // About how many entries a load will read: waits for a background load's estimate.
@@ -322,8 +375,10 @@ private:
         quint32 entry; // 0: empty; else the entry's index, plus one
     };
     enum class State { Empty, Loading, Complete, Failed };
-    static constexpr int ChunkShift = 18; // offsets in 4-byte units: chunks up to 1 MiB
-    static constexpr size_t ChunkSize = size_t(4) << ChunkShift;
+    static constexpr int ChunkShift = 19; // offsets in 4-byte units: chunks up to 2 MiB
+    static constexpr size_t ChunkSize = size_t(4) << ChunkShift; // a huge page
+    static constexpr size_t SmallChunkSize = 128 * 1024;
+    static_assert(ChunkSize == Private::ZeroedBlock::HugePageSize);
     static constexpr size_t MaxChunks = (size_t(1) << (32 - ChunkShift)) - 1;
     static constexpr int OrderShift = 12; // entries per block of m_order
     static constexpr size_t MaxEntries = size_t(1) << 31;
@@ -335,6 +390,7 @@ private:
 
     // The writer's side: load(), or the background thread.
     void append(QAnyStringView key, QByteArrayView value);
+    void appendUtf8(QUtf8StringView key, QByteArrayView value);
     void appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value);
     void appendRecord(QLatin1StringView key, QByteArrayView value);
     void appendRecord(QStringView key, QByteArrayView value);
@@ -369,15 +425,20 @@ private:
     // sharing a line would make the two threads' cores pass it back and forth each time.
     static constexpr size_t CacheLine = 64;
 
-    // Written by the writer, published through m_published.
+    // Set before a load starts, and read by every lookup: apart from the writer's counters
+    // below, which change with every entry. (What they point to is written by the writer and
+    // published through m_published.)
     alignas(CacheLine) std::unique_ptr<char *[], FreeDeleter> m_chunks; // MaxChunks entries
     std::unique_ptr<Reference *[], FreeDeleter> m_orderBlocks; // the entries in read order
     // The writer's own.
-    size_t m_written = 0; // entries appended, published or not
+    alignas(CacheLine) size_t m_written = 0; // entries appended, published or not
     size_t m_chunkCount = 0;
     size_t m_current = 0; // the chunk small records go to; m_chunkCount when none
     char *m_currentBase = nullptr; // its memory
+    size_t m_currentSize = 0; // its size
     size_t m_used = 0; // bytes of it
+    size_t m_expectedBytes = 0; // what a background load estimates the records will take
+    std::vector<Private::ZeroedBlock> m_chunkBlocks; // owns what m_chunks points to
     bool m_overflow = false; // more than the references can address: the load fails
 
     // The readers' own (find() runs one at a time).
@@ -389,7 +450,7 @@ private:
     mutable std::condition_variable m_changed; // an estimate, or the end of loading
     State m_state = State::Empty;
     qsizetype m_expected = -1; // a background load's estimate; -1: not known yet
-    std::unique_ptr<Slot[]> m_slots; // the hash index of the first m_indexed entries
+    Private::ZeroedBlock m_slots; // the hash index of the first m_indexed entries
     size_t m_mask = 0; // capacity - 1
     size_t m_indexed = 0;
 

@@ -182,11 +182,17 @@ template<typename Row>
 int visitRows(sqlite3_stmt *statement, int code, Row row)
 {
     for (; code == SQLITE_ROW; code = sqlite3_step(statement)) {
+        // Through the columns' sqlite3_value: each sqlite3_column_*() call enters the
+        // connection's mutex and checks for a failed allocation, which for a short row costs
+        // more than reading it. The values are "unprotected", which matters only to a connection
+        // that several threads use at once; a statement is only ever used by one at a time.
+        sqlite3_value *keyColumn = sqlite3_column_value(statement, 0);
+        sqlite3_value *valueColumn = sqlite3_column_value(statement, 1);
         // _text() and _blob() before _bytes(): they may convert the value first.
-        const auto *key = reinterpret_cast<const char *>(sqlite3_column_text(statement, 0));
-        const qsizetype keySize = sqlite3_column_bytes(statement, 0);
-        const auto *value = static_cast<const char *>(sqlite3_column_blob(statement, 1));
-        const qsizetype valueSize = sqlite3_column_bytes(statement, 1);
+        const auto *key = reinterpret_cast<const char *>(sqlite3_value_text(keyColumn));
+        const qsizetype keySize = sqlite3_value_bytes(keyColumn);
+        const auto *value = static_cast<const char *>(sqlite3_value_blob(valueColumn));
+        const qsizetype valueSize = sqlite3_value_bytes(valueColumn);
         if (!row(QUtf8StringView(key, keySize), QByteArrayView(value, valueSize)))
             return SQLITE_ROW;
     }
@@ -1653,7 +1659,7 @@ Private::BackgroundReader SqlStoragePrivate::backgroundReader()
     const QByteArray countSql =
         QStringLiteral("SELECT max(rowid) FROM %1").arg(quotedTable).toUtf8();
     const int busyTimeout = int(options.busyTimeout.count());
-    return [path, sql, countSql, busyTimeout](const Storage::EntryVisitor &visitor,
+    return [path, sql, countSql, busyTimeout](const Private::RowVisitor &visitor,
                                               const std::function<void(qsizetype)> &expect,
                                               const std::atomic<bool> &cancelled) -> Result<void> {
         const auto failure = [](sqlite3 *db, const char *what) {
