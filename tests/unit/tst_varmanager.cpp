@@ -107,6 +107,7 @@ private Q_SLOTS:
     BACKEND_TEST(manyKeysReadBackAfterReopening)
     BACKEND_TEST(snapshotServesAnyCreationOrder)
     BACKEND_TEST(closingWhileTheSnapshotIsRead)
+    BACKEND_TEST(snapshotMatchesKeysOfEveryLength)
     BACKEND_TEST(typeMismatch)
     BACKEND_TEST(invalidKey)
     BACKEND_TEST(lazyValueAbsentUntilSync)
@@ -247,6 +248,62 @@ void TestVarManager::snapshotServesAnyCreationOrderOn(const Store &store)
     // A variable read while the snapshot was alive writes over what it read, as any other.
     VERIFY_OK(reader->var<int>(keyOf(7), -1).value()->set(70));
     QCOMPARE(store.value<int>(keyOf(7)), std::optional<int>(70));
+}
+
+// The start-up snapshot keeps ASCII keys in one byte a character and hashes and compares them
+// four characters at a time, the last four overlapping; the application's keys are UTF-16. Keys
+// of every length up to 40, ASCII, Latin-1 and beyond, which differ from each other only in one
+// character at the end, in the middle or at the start, are found in the store's order (the
+// snapshot's next entry) and backwards (its hash index), and a near miss is not found.
+void TestVarManager::snapshotMatchesKeysOfEveryLengthOn(const Store &store)
+{
+    // Enough entries for the snapshot's larger blocks, which a big store gets at once.
+    constexpr int fillers = 5000;
+    QStringList keys;
+    for (int length = 1; length <= 40; ++length) {
+        for (const QChar odd : {QChar(u'x'), QChar(u'\u00e9'), QChar(u'\u0416')}) {
+            const QString base = QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCD")
+                                     .left(length);
+            for (const int at : {length - 1, length / 2, 0}) {
+                QString key = base;
+                key[at] = odd;
+                if (!keys.contains(key))
+                    keys.append(key);
+            }
+        }
+    }
+    const qsizetype variants = keys.size();
+    for (int i = 0; i < fillers; ++i)
+        keys.append(QStringLiteral("fill/%1").arg(i));
+    {
+        auto writer = store.openManager();
+        QVERIFY(writer);
+        for (qsizetype i = 0; i < keys.size(); ++i)
+            VERIFY_OK(writer->var<int>(keys.at(i), -1).value()->setLazy(int(i)));
+        VERIFY_OK(writer->sync());
+    }
+    for (const bool backwards : {false, true}) {
+        auto reader = store.openManager();
+        QVERIFY(reader);
+        for (qsizetype n = 0; n < keys.size(); ++n) {
+            const qsizetype i = backwards ? keys.size() - 1 - n : n;
+            auto var = reader->var<int>(keys.at(i), -1);
+            VERIFY_OK(var);
+            QVERIFY2(var.value()->get() == int(i), qPrintable(keys.at(i)));
+        }
+        // One character more, or another last character: not stored.
+        for (qsizetype i = 0; i < variants; ++i) {
+            const QString longer = keys.at(i) + QLatin1Char('x');
+            const QString other = keys.at(i).chopped(1) + QLatin1Char('#');
+            for (const QString &key : {longer, other}) {
+                if (keys.contains(key))
+                    continue;
+                auto var = reader->var<int>(key, -1);
+                VERIFY_OK(var);
+                QVERIFY2(var.value()->get() == -1, qPrintable(key));
+            }
+        }
+    }
 }
 
 // Closing, or destroying, a manager whose start-up snapshot may still be read in the background
