@@ -262,8 +262,8 @@ void TestVarManager::snapshotMatchesKeysOfEveryLengthOn(const Store &store)
     QStringList keys;
     for (int length = 1; length <= 40; ++length) {
         for (const QChar odd : {QChar(u'x'), QChar(u'\u00e9'), QChar(u'\u0416')}) {
-            const QString base = QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCD")
-                                     .left(length);
+            const QString base =
+                QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCD").left(length);
             for (const int at : {length - 1, length / 2, 0}) {
                 QString key = base;
                 key[at] = odd;
