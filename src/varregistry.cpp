@@ -103,12 +103,24 @@ PERSISTVAR_EXPORT size_t mappedArenaBytes()
     return mappedBytes.load(std::memory_order_relaxed);
 }
 
-ZeroedBlock::ZeroedBlock(size_t bytes)
+ZeroedBlock::ZeroedBlock(size_t bytes, Use use)
 {
     if (bytes == 0)
         return;
 #ifdef MADV_HUGEPAGE
-    if (bytes >= HugePageSize) {
+    if (use == Use::Sparse && bytes >= 64 * 1024) {
+        void *mapped =
+            mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mapped != MAP_FAILED) {
+            // Not counted in mappedBytes: of a sparse table only a page or two ever exists.
+            m_memory = static_cast<char *>(mapped);
+            m_size = bytes;
+            m_isMapped = true;
+            m_isSparse = true;
+            return;
+        }
+    }
+    if (use == Use::Dense && bytes >= HugePageSize) {
         const size_t size = (bytes + HugePageSize - 1) & ~(HugePageSize - 1);
         // One huge page more than needed, so that the block can start on a huge page's
         // boundary; the rest is given back. Anonymous memory is zeroed.
@@ -142,7 +154,8 @@ ZeroedBlock::~ZeroedBlock()
 #ifdef MADV_HUGEPAGE
     if (m_isMapped) {
         munmap(m_memory, m_size);
-        mappedBytes.fetch_sub(m_size, std::memory_order_relaxed);
+        if (!m_isSparse)
+            mappedBytes.fetch_sub(m_size, std::memory_order_relaxed);
         return;
     }
 #endif
@@ -215,23 +228,17 @@ void copyBytes(char *to, const char *from, size_t count)
     }
 }
 
-template<typename T>
-T *zeroedArray(size_t count)
-{
-    // calloc(): the kernel's zero pages, so the parts never used cost nothing.
-    void *memory = std::calloc(count, sizeof(T));
-    if (!memory)
-        throw std::bad_alloc();
-    return static_cast<T *>(memory);
-}
-
 } // namespace
 
 void StoreSnapshot::start()
 {
     clear();
-    m_chunks.reset(zeroedArray<char *>(MaxChunks));
-    m_orderBlocks.reset(zeroedArray<Reference *>(MaxOrderBlocks));
+    m_chunkTable =
+        Private::ZeroedBlock(MaxChunks * sizeof(char *), Private::ZeroedBlock::Use::Sparse);
+    m_chunks = m_chunkTable.as<char *>();
+    m_orderTable = Private::ZeroedBlock(MaxOrderBlocks * sizeof(Reference *),
+                                        Private::ZeroedBlock::Use::Sparse);
+    m_orderBlocks = m_orderTable.as<Reference *>();
     m_current = m_chunkCount = 0;
     std::lock_guard lock(m_mutex);
     m_state = State::Loading;
@@ -639,12 +646,14 @@ void StoreSnapshot::clear()
         m_thread.join();
     m_cancelled.store(false, std::memory_order_relaxed);
     m_chunkBlocks.clear();
-    m_chunks.reset();
+    m_chunks = nullptr;
+    m_chunkTable = Private::ZeroedBlock();
     if (m_orderBlocks) {
         for (size_t b = 0; b << OrderShift < m_written; ++b)
             delete[] m_orderBlocks[b];
     }
-    m_orderBlocks.reset();
+    m_orderBlocks = nullptr;
+    m_orderTable = Private::ZeroedBlock();
     m_published.store(0, std::memory_order_relaxed);
     m_written = 0;
     m_chunkCount = 0;

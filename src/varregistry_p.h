@@ -30,18 +30,29 @@ namespace Private {
 // for bench_memory.
 PERSISTVAR_EXPORT size_t mappedArenaBytes();
 
-// Zeroed memory for a large table or block. From HugePageSize on it is whole huge pages
-// (MADV_HUGEPAGE) where the system offers them: filling memory of 4 KiB pages costs a page
-// fault for each (about 2.5 us here, against 0.1 us to zero the page), and a table read at
-// random positions a TLB miss on nearly every access. Smaller ones come from calloc().
+// Zeroed memory for a large table or block.
 class ZeroedBlock
 {
 public:
     static constexpr size_t HugePageSize = 2 * 1024 * 1024;
 
+    enum class Use {
+        // All of it will be written: from HugePageSize on it is whole huge pages
+        // (MADV_HUGEPAGE) where the system offers them. Filling memory of 4 KiB pages costs a
+        // page fault for each (about 2.5 us here, against 0.1 us to zero the page), and a table
+        // read at random positions a TLB miss on nearly every access. Smaller ones come from
+        // calloc().
+        Dense,
+        // Little of it will be touched: from 64 KiB on it is mapped directly, so that only the
+        // pages touched ever exist. calloc() could take it from the heap, and then clear all
+        // of it first (glibc serves even large blocks from the heap once as large a one was
+        // freed): 4 MiB cost 4 ms.
+        Sparse,
+    };
+
     ZeroedBlock() = default;
     // Throws std::bad_alloc, like new, when no memory is to be had.
-    explicit ZeroedBlock(size_t bytes);
+    explicit ZeroedBlock(size_t bytes, Use use = Use::Dense);
     ZeroedBlock(ZeroedBlock &&other) noexcept { swap(other); }
     ZeroedBlock &operator=(ZeroedBlock &&other) noexcept
     {
@@ -54,6 +65,7 @@ public:
         std::swap(m_memory, other.m_memory);
         std::swap(m_size, other.m_size);
         std::swap(m_isMapped, other.m_isMapped);
+        std::swap(m_isSparse, other.m_isSparse);
     }
 
     char *data() const { return m_memory; }
@@ -68,6 +80,7 @@ private:
     char *m_memory = nullptr;
     size_t m_size = 0;
     bool m_isMapped = false;
+    bool m_isSparse = false;
 };
 } // namespace Private
 
@@ -383,10 +396,6 @@ private:
     static constexpr int OrderShift = 12; // entries per block of m_order
     static constexpr size_t MaxEntries = size_t(1) << 31;
     static constexpr size_t MaxOrderBlocks = MaxEntries >> OrderShift;
-    struct FreeDeleter
-    {
-        void operator()(void *memory) const { std::free(memory); }
-    };
 
     // The writer's side: load(), or the background thread.
     void append(QAnyStringView key, QByteArrayView value);
@@ -428,8 +437,8 @@ private:
     // Set before a load starts, and read by every lookup: apart from the writer's counters
     // below, which change with every entry. (What they point to is written by the writer and
     // published through m_published.)
-    alignas(CacheLine) std::unique_ptr<char *[], FreeDeleter> m_chunks; // MaxChunks entries
-    std::unique_ptr<Reference *[], FreeDeleter> m_orderBlocks; // the entries in read order
+    alignas(CacheLine) char **m_chunks = nullptr; // MaxChunks entries
+    Reference **m_orderBlocks = nullptr; // the entries in read order
     // The writer's own.
     alignas(CacheLine) size_t m_written = 0; // entries appended, published or not
     size_t m_chunkCount = 0;
@@ -439,6 +448,8 @@ private:
     size_t m_used = 0; // bytes of it
     size_t m_expectedBytes = 0; // what a background load estimates the records will take
     std::vector<Private::ZeroedBlock> m_chunkBlocks; // owns what m_chunks points to
+    Private::ZeroedBlock m_chunkTable; // owns m_chunks
+    Private::ZeroedBlock m_orderTable; // owns m_orderBlocks
     bool m_overflow = false; // more than the references can address: the load fails
 
     // The readers' own (find() runs one at a time).
