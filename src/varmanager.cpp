@@ -448,16 +448,19 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
     VarBase *var = nullptr;
     {
         QMutexLocker registry(&d->registryMutex);
-        // In the start-up snapshot's order, the thread that read the store hashed the key.
+        // The start-up snapshot's next entry, when it holds this key (as it does while the
+        // application creates its variables in the store's order).
         std::optional<StoreSnapshot::Candidate> candidate;
         if (d->preloadValid)
             candidate = d->preloaded.peek(key);
         const size_t hash = candidate ? candidate->hash : VarRegistry::hashOf(key);
         // A key the snapshot first serves now has no variable: skipping the registry's lookup
-        // saves the cache miss on its slot, which the insert below meets later, when the
-        // prefetch (at the end of the previous call) has brought it in.
+        // saves waiting for its slot here: the insert below meets it later, once the prefetch
+        // has brought it in while the variable was created.
         const bool isNew = candidate && candidate->isFirstLookup && d->preloadedFromEmpty;
         Q_ASSERT(!isNew || !d->vars.find(key, hash));
+        if (isNew)
+            d->vars.prefetch(hash);
         if (VarBase *existing = isNew ? nullptr : d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();
@@ -594,12 +597,6 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
             var->m_storedState = VarBase::StoredState::Unknown;
         }
         d->vars.insert(var, hash);
-        // The next variable is most likely the snapshot's next entry: its registry slot can
-        // come from memory while this call returns and the caller makes the next one.
-        if (lookup == StoreSnapshot::Lookup::Found) {
-            if (const std::optional<size_t> next = d->preloaded.nextHash(0))
-                d->vars.prefetch(*next);
-        }
     }
     if (!error.isError())
         return var;

@@ -200,6 +200,28 @@ constexpr size_t PublishBatch = 32;
 
 // memcpy() for the few bytes of a typical key or value, without a call into the C library:
 // two overlapping moves of a fixed size, which the compiler turns into plain loads and stores.
+// Whether UTF-8 \a text is ASCII, eight bytes at a time.
+bool isAscii(QUtf8StringView text)
+{
+    const char *bytes = text.data();
+    const qsizetype size = text.size();
+    quint64 any = 0;
+    if (size >= 8) {
+        for (qsizetype i = 0; i + 8 < size; i += 8) {
+            quint64 word;
+            std::memcpy(&word, bytes + i, sizeof word);
+            any |= word;
+        }
+        quint64 last; // overlapping the word before unless the size is a multiple of eight
+        std::memcpy(&last, bytes + size - 8, sizeof last);
+        any |= last;
+    } else {
+        for (qsizetype i = 0; i < size; ++i)
+            any |= uchar(bytes[i]);
+    }
+    return (any & 0x8080808080808080ull) == 0;
+}
+
 template<size_t Size>
 void copyBothEnds(char *to, const char *from, size_t count)
 {
@@ -374,15 +396,13 @@ void StoreSnapshot::append(QAnyStringView key, QByteArrayView value)
 
 void StoreSnapshot::appendUtf8(QUtf8StringView key, QByteArrayView value)
 {
-    bool ascii = false;
-    const size_t hash = VarRegistry::hashOfAscii(key, &ascii);
-    if (ascii) // ASCII is Latin-1 as it is
-        appendAscii(key, hash, value);
+    if (isAscii(key)) // ASCII is Latin-1 as it is
+        appendAscii(key, value);
     else // decoded, then UTF-16 or Latin-1
         appendRecord(QStringView(key.toString()), value);
 }
 
-void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value)
+void StoreSnapshot::appendAscii(QUtf8StringView key, QByteArrayView value)
 {
     // Nearly every row: a short key and value that fit the current chunk, in a block of m_order
     // that exists. Anything else takes the general way.
@@ -394,13 +414,13 @@ void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView
                    || (m_written & OrderMask) == 0 || keyBytes >= Record::Wide
                    || valueBytes > ChunkSize || m_written == MaxEntries || m_overflow)) {
         if (char *characters = allocateRecord(key.size(), false, value))
-            finishRecord(characters, key.data(), keyBytes, hash, value);
+            finishRecord(characters, key.data(), keyBytes, value);
         return;
     }
     char *memory = m_currentBase + m_used;
     const Reference reference = Reference((m_current << ChunkShift) | (m_used >> 2)) + 1;
     m_used += bytes;
-    new (memory) Record{quint32(keyBytes), quint32(valueBytes), quint32(hash)};
+    new (memory) Record{quint32(keyBytes), quint32(valueBytes), 0};
     copyBytes(memory + sizeof(Record), key.data(), keyBytes);
     copyBytes(memory + sizeof(Record) + keyBytes, value.data(), valueBytes);
     m_orderBlocks[m_written >> OrderShift][m_written & OrderMask] = reference;
@@ -410,7 +430,7 @@ void StoreSnapshot::appendAscii(QUtf8StringView key, size_t hash, QByteArrayView
 void StoreSnapshot::appendRecord(QLatin1StringView key, QByteArrayView value)
 {
     if (char *characters = allocateRecord(key.size(), false, value))
-        finishRecord(characters, key.data(), size_t(key.size()), VarRegistry::hashOf(key), value);
+        finishRecord(characters, key.data(), size_t(key.size()), value);
 }
 
 void StoreSnapshot::appendRecord(QStringView key, QByteArrayView value)
@@ -425,10 +445,9 @@ void StoreSnapshot::appendRecord(QStringView key, QByteArrayView value)
     if (narrow) {
         std::transform(key.begin(), key.end(), characters,
                        [](QChar c) { return char(c.unicode()); });
-        finishRecord(characters, nullptr, size_t(key.size()), VarRegistry::hashOf(key), value);
+        finishRecord(characters, nullptr, size_t(key.size()), value);
     } else {
-        finishRecord(characters, key.utf16(), size_t(key.size()) * sizeof(char16_t),
-                     VarRegistry::hashOf(key), value);
+        finishRecord(characters, key.utf16(), size_t(key.size()) * sizeof(char16_t), value);
     }
 }
 
@@ -454,16 +473,31 @@ char *StoreSnapshot::allocateRecord(qsizetype keyLength, bool wide, QByteArrayVi
     return memory + sizeof(Record);
 }
 
-void StoreSnapshot::finishRecord(char *characters, const void *key, size_t keyBytes, size_t hash,
+void StoreSnapshot::finishRecord(char *characters, const void *key, size_t keyBytes,
                                  QByteArrayView value)
 {
     if (key)
         std::memcpy(characters, key, keyBytes);
     if (!value.isEmpty())
         std::memcpy(characters + keyBytes, value.data(), size_t(value.size()));
-    // Hashed here, in the thread that reads the store: the one creating variables saves it.
-    reinterpret_cast<Record *>(characters - sizeof(Record))->hash = quint32(hash);
     ++m_written;
+}
+
+quint32 StoreSnapshot::hashOf(const Record *record)
+{
+    // Computed by the first lookup that needs it, not by the thread that reads the store: that
+    // one is what an open waits for, while the application's thread mostly waits for it. A
+    // lookup that finds the entry it expected hashes its own QString instead (see peek()).
+    // Lookups run one at a time, and the reading thread never touches a published record.
+    if (record->hash == 0) {
+        const size_t hash = record->keyLength & Record::Wide
+            ? VarRegistry::hashOf(QStringView(reinterpret_cast<const char16_t *>(record + 1),
+                                              qsizetype(record->keyLength & ~Record::Wide)))
+            : VarRegistry::hashOf(QLatin1StringView(reinterpret_cast<const char *>(record + 1),
+                                                    qsizetype(record->keyLength)));
+        const_cast<Record *>(record)->hash = quint32(hash);
+    }
+    return record->hash;
 }
 
 bool StoreSnapshot::keyEquals(const Record *record, QStringView key)
@@ -506,7 +540,7 @@ QByteArrayView StoreSnapshot::valueOf(const Record *record)
 bool StoreSnapshot::matches(size_t entry, QStringView key, quint32 hash, QByteArrayView *value)
 {
     const Record *found = record(order(entry));
-    if (found->hash != hash || !keyEquals(found, key))
+    if (hashOf(found) != hash || !keyEquals(found, key))
         return false;
     *value = valueOf(found);
     m_inOrder = m_inOrder && entry == m_cursor;
@@ -519,7 +553,7 @@ void StoreSnapshot::indexUpTo(size_t count)
     for (; m_indexed < count; ++m_indexed) {
         if ((m_indexed + 1) * 2 > m_mask + 1)
             grow();
-        place(Slot{record(order(m_indexed))->hash, quint32(m_indexed + 1)});
+        place(Slot{hashOf(record(order(m_indexed))), quint32(m_indexed + 1)});
     }
 }
 
@@ -561,13 +595,16 @@ void StoreSnapshot::grow()
     }
 }
 
-std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key) const
+std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key)
 {
     if (m_cursor >= m_published.load(std::memory_order_acquire))
         return std::nullopt;
     const Record *next = record(order(m_cursor));
     if (!keyEquals(next, key))
         return std::nullopt;
+    // Hashed from the application's UTF-16, which costs less than from the record's Latin-1.
+    if (next->hash == 0)
+        const_cast<Record *>(next)->hash = quint32(VarRegistry::hashOf(key));
     return Candidate{m_cursor, next, next->hash, m_inOrder};
 }
 
@@ -576,14 +613,6 @@ QByteArrayView StoreSnapshot::take(const Candidate &candidate)
     Q_ASSERT(candidate.entry == m_cursor); // nothing moved the cursor since peek()
     ++m_cursor;
     return valueOf(static_cast<const Record *>(candidate.record));
-}
-
-std::optional<size_t> StoreSnapshot::nextHash(size_t ahead) const
-{
-    const size_t entry = m_cursor + ahead;
-    if (entry >= m_published.load(std::memory_order_acquire))
-        return std::nullopt;
-    return record(order(entry))->hash;
 }
 
 StoreSnapshot::Lookup StoreSnapshot::find(QStringView key, size_t hash, QByteArrayView *value)

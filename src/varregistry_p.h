@@ -101,25 +101,6 @@ public:
 
     // The hash both tables use, so that one computation serves a lookup in each and an insert.
     static size_t hashOf(QStringView key) { return hashUnits(key.utf16(), key.size()); }
-    // hashOf() of UTF-8 \a key, when it is ASCII (*ascii tells; the checking comes with the
-    // hashing, in the same pass).
-    static size_t hashOfAscii(QUtf8StringView key, bool *ascii)
-    {
-        const auto *units = reinterpret_cast<const uchar *>(key.data());
-        quint32 any = 0;
-        const size_t hash = hashUnits(units, key.size(), [&any](const uchar *four) {
-            quint32 bytes;
-            std::memcpy(&bytes, four, sizeof bytes);
-            any |= bytes;
-            return widenFour(four);
-        });
-        if (key.size() < 4) { // too short for hashUnits() to read in words
-            for (qsizetype i = 0; i < key.size(); ++i)
-                any |= units[i];
-        }
-        *ascii = (any & 0x80808080u) == 0;
-        return hash;
-    }
     // The same hash of a key held in Latin-1: equal to hashOf() of the same characters.
     static size_t hashOf(QLatin1StringView key)
     {
@@ -252,6 +233,8 @@ private:
         h ^= h >> 27;
         h *= M3;
         h ^= h >> 31;
+        // Never 0 in the low 32 bits: a snapshot record's hash of 0 means not computed yet.
+        h |= quint64(quint32(h) == 0);
         return size_t(h);
     }
     static size_t processSeed()
@@ -347,20 +330,18 @@ public:
     {
         size_t entry;
         const void *record;
-        size_t hash; // of the key, computed by the thread that read the store
+        size_t hash; // of the key
         // Every entry before it was taken, in order, and it was not: no lookup has asked for
         // this key yet.
         bool isFirstLookup;
     };
-    // The entry a lookup tries first (see above), if it holds \a key. Its hash saves the caller
-    // hashing the key, which it needs before it looks up; take() then finds the entry without
-    // comparing again.
-    std::optional<Candidate> peek(QStringView key) const;
+    // The entry a lookup tries first (see above), if it holds \a key, with the key's hash
+    // (kept in the entry for the hash index, should one be built); take() then finds the entry
+    // without comparing again.
+    std::optional<Candidate> peek(QStringView key);
     // What find() of the key \a candidate came from would find, when nothing was looked up
     // since peek() returned it.
     QByteArrayView take(const Candidate &candidate);
-    // The hash of the entry a lookup will try first, if it has been read; for prefetching.
-    std::optional<size_t> nextHash(size_t ahead) const;
     // The number of entries read so far.
     qsizetype size() const { return qsizetype(m_published.load(std::memory_order_acquire)); }
     // About how many entries a load will read: waits for a background load's estimate.
@@ -377,7 +358,9 @@ private:
         // filling costs most).
         quint32 keyLength;
         quint32 valueLength; // bytes
-        quint32 hash; // the low 32 bits of VarRegistry::hashOf(key), all that either table uses
+        // The low 32 bits of VarRegistry::hashOf(key), all that either table uses; 0 until a
+        // lookup needs it (see hashOf()).
+        quint32 hash;
         // char16_t or char key[keyLength]; char value[valueLength];
     };
     // A record's place in memory: chunk << ChunkShift | offset / 4, plus one.
@@ -400,15 +383,15 @@ private:
     // The writer's side: load(), or the background thread.
     void append(QAnyStringView key, QByteArrayView value);
     void appendUtf8(QUtf8StringView key, QByteArrayView value);
-    void appendAscii(QUtf8StringView key, size_t hash, QByteArrayView value);
+    void appendAscii(QUtf8StringView key, QByteArrayView value);
     void appendRecord(QLatin1StringView key, QByteArrayView value);
     void appendRecord(QStringView key, QByteArrayView value);
     // Reserves a record and its place in the order; returns where the key goes.
     char *allocateRecord(qsizetype keyLength, bool wide, QByteArrayView value);
     // Copies the key (unless \a key is null: already there) and the value, and counts the entry.
-    void finishRecord(char *characters, const void *key, size_t keyBytes, size_t hash,
-                      QByteArrayView value);
+    void finishRecord(char *characters, const void *key, size_t keyBytes, QByteArrayView value);
     static bool keyEquals(const Record *record, QStringView key);
+    static quint32 hashOf(const Record *record);
     static QByteArrayView valueOf(const Record *record);
     char *allocate(size_t bytes, Reference *reference);
     void publish();
