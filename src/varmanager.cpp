@@ -454,9 +454,9 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         if (d->preloadValid)
             candidate = d->preloaded.peek(key);
         const size_t hash = candidate ? candidate->hash : VarRegistry::hashOf(key);
-        // A key the snapshot first serves now has no variable: skipping the registry's lookup
-        // saves waiting for its slot here: the insert below meets it later, once the prefetch
-        // has brought it in while the variable was created.
+        // A key the snapshot serves for the first time has no variable, so the registry's
+        // lookup is skipped: the insert below meets the slot later, once the prefetch has
+        // brought it in while the variable was created.
         const bool isNew = candidate && candidate->isFirstLookup && d->preloadedFromEmpty;
         Q_ASSERT(!isNew || !d->vars.find(key, hash));
         if (isNew)

@@ -198,8 +198,6 @@ namespace {
 // microseconds at most, and the writer touches shared state once per batch, not per row.
 constexpr size_t PublishBatch = 32;
 
-// memcpy() for the few bytes of a typical key or value, without a call into the C library:
-// two overlapping moves of a fixed size, which the compiler turns into plain loads and stores.
 // Whether UTF-8 \a text is ASCII, eight bytes at a time.
 bool isAscii(QUtf8StringView text)
 {
@@ -222,6 +220,8 @@ bool isAscii(QUtf8StringView text)
     return (any & 0x8080808080808080ull) == 0;
 }
 
+// memcpy() for the few bytes of a typical key or value, without a call into the C library:
+// two overlapping moves of a fixed size, which the compiler turns into plain loads and stores.
 template<size_t Size>
 void copyBothEnds(char *to, const char *from, size_t count)
 {

@@ -299,8 +299,8 @@ private:
 // overlap instead of adding up.
 //
 // Serves the variables an application creates while it starts; the manager drops it when its
-// event loop first runs. find() and size() may run in any thread, one at a time (the manager
-// holds its registry lock); load(), loadInBackground() and clear() in the owner's.
+// event loop first runs. find(), peek(), take() and size() may run in any thread, one at a time
+// (the manager holds its registry lock); load(), loadInBackground() and clear() in the owner's.
 class StoreSnapshot
 {
 public:
