@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     Bench::info("probe_idle_max_gap_ms", probe.stop());
     Bench::info("probe_idle_minus_cpu_wait_ms", probe.stop() - probe.maxGapWaitingForCpuMs());
 
-    const int reps = Bench::repetitions(7);
+    const int reps = Bench::repetitions(15);
     Bench::progress("autosync: %s rounds of 10,000 dirty variables", QString::number(reps));
     std::vector<double> stalls, writes, stallsWithoutCpuWait;
     for (int rep = 1; rep <= reps; ++rep) {

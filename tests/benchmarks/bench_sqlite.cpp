@@ -283,7 +283,7 @@ int main(int argc, char **argv)
     timedSync(small.get());
 
     std::vector<double> syncAll, rawAll;
-    const int allReps = Bench::repetitions(5);
+    const int allReps = Bench::repetitions(11);
     Bench::progress("sqlite: %s rounds of 100,000 changed variables", QString::number(allReps));
     for (int rep = 1; rep <= allReps; ++rep) {
         const auto persistvarRound = [&] {
@@ -336,7 +336,7 @@ int main(int argc, char **argv)
     small.reset();
 
     std::vector<double> open, select, selectHash;
-    const int openReps = Bench::repetitions(5);
+    const int openReps = Bench::repetitions(11);
     Bench::progress("sqlite: %s rounds of opening 100,000 variables", QString::number(openReps));
     for (int rep = 0; rep < openReps; ++rep) {
         {
