@@ -5,7 +5,8 @@
 // Method: glibc's mallinfo2() before and after, summed over every arena. uordblks counts the
 // chunks in use, so the figure includes the allocator's overhead (the chunk header and the
 // rounding to 16 bytes), not only the bytes asked for; hblkhd adds blocks that were mmap()ed
-// (large hash tables), and the library reports the arena blocks it maps itself as huge pages.
+// (large hash tables), and the library reports the blocks it maps itself as huge pages (the
+// variables' arena, the registry's table).
 // Counted: everything the manager holds per variable after creating it, the Var object, its share
 // of the registry hash, and its copy of the key. The benchmark builds the keys itself (QString of
 // 16 characters, no spare capacity) and drops its own list afterwards, so a key's characters count
@@ -85,7 +86,8 @@ void operator delete[](void *p, const std::nothrow_t &) noexcept
 }
 
 namespace PersistVar::Private {
-// The manager's arena blocks that are huge pages, mapped directly and so not in mallinfo2().
+// Blocks the library maps directly as huge pages (the variables' arena, the registry's table):
+// not in mallinfo2().
 size_t mappedArenaBytes();
 } // namespace PersistVar::Private
 
