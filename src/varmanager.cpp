@@ -9,7 +9,62 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QThread>
 
+#ifdef Q_OS_LINUX
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#endif
+
 namespace PersistVar {
+
+namespace {
+
+// Tells the scheduler that the calling thread does bulk work that may wait: any thread with the
+// default time slice that wakes up may then take its CPU at once.
+//
+// Why: on a 2-CPU machine the sync thread often shares a CPU with the manager's (GUI) thread.
+// Linux's EEVDF scheduler (6.6 and later) lets a running thread finish its slice before a woken
+// thread of the same slice gets the CPU (RUN_TO_PARITY), often until the next tick (4 ms at
+// HZ=250), so the GUI thread's event loop waited 1-2.5 ms behind a sync. Since 6.12 a thread may
+// ask for a longer slice (sched_attr::sched_runtime), and a woken thread with a shorter slice
+// preempts it (PREEMPT_SHORT). Its share of CPU time stays the same, unlike with nice or
+// SCHED_IDLE: the latter would let other work starve the sync thread while it holds the I/O lock
+// that set() needs. Earlier kernels ignore the field; failure leaves the thread as it was.
+void yieldCpuToWokenThreads()
+{
+#ifdef Q_OS_LINUX
+    // struct sched_attr (linux/sched/types.h), first version; glibc before 2.41 has no wrapper.
+    struct SchedAttr
+    {
+        std::uint32_t size;
+        std::uint32_t policy;
+        std::uint64_t flags;
+        std::int32_t nice;
+        std::uint32_t priority;
+        std::uint64_t runtime; // for SCHED_OTHER and SCHED_BATCH: the slice, in ns
+        std::uint64_t deadline;
+        std::uint64_t period;
+    };
+    constexpr std::uint64_t slice = 20'000'000; // the kernel's range is 0.1-100 ms
+    SchedAttr attr{};
+    if (syscall(SYS_sched_getattr, 0, &attr, unsigned(sizeof attr), 0u) != 0)
+        return;
+    // Real-time and deadline threads are the application's choice; leave them alone.
+    if (attr.policy != SCHED_OTHER && attr.policy != SCHED_BATCH)
+        return;
+    attr.size = sizeof attr;
+    attr.runtime = slice;
+    // Policy, nice value and flags as they were: only the slice changes.
+    if (syscall(SYS_sched_setattr, 0, &attr, 0u) != 0)
+        qCDebug(lcCore, "could not lengthen the sync thread's time slice: %s",
+                qPrintable(qt_error_string(errno)));
+#endif
+}
+
+} // namespace
 
 VarManagerPrivate::VarManagerPrivate(VarManager *q, std::unique_ptr<Storage> storage)
     : q(q), storage(std::move(storage))
@@ -360,6 +415,7 @@ void VarManagerPrivate::runWorker()
 {
     if (QThread *self = QThread::currentThread())
         self->setObjectName(QStringLiteral("PersistVar sync"));
+    yieldCpuToWokenThreads();
     inSyncWorker = true;
     std::unique_lock lock(workerMutex);
     for (;;) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Threads: updateLazy is atomic per variable, get/setLazy race with syncs without losing the last
-// value, update() from many threads never loses an increment, and readers never wait for I/O.
+// value, update() from many threads never loses an increment, readers never wait for I/O, and
+// autoSync's thread lets a woken thread (the GUI's) take its CPU.
 #include "testbackends.h"
 
 #include <persistvar/memorystorage.h>
@@ -15,6 +16,13 @@
 #include <future>
 #include <thread>
 #include <vector>
+
+#ifdef Q_OS_LINUX
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+#endif
 
 using PersistVar::ErrorCode;
 using PersistVar::Var;
@@ -61,6 +69,53 @@ public:
         entered.release();
         proceed.acquire();
         return ProbeStorage::save(key, newValue, oldValue);
+    }
+};
+
+#ifdef Q_OS_LINUX
+// struct sched_attr, first version (linux/sched/types.h).
+struct SchedAttr
+{
+    std::uint32_t size = sizeof(SchedAttr);
+    std::uint32_t policy = 0;
+    std::uint64_t flags = 0;
+    std::int32_t nice = 0;
+    std::uint32_t priority = 0;
+    std::uint64_t runtime = 0; // a fair thread's time slice in ns, where the kernel has them
+    std::uint64_t deadline = 0;
+    std::uint64_t period = 0;
+};
+
+std::optional<SchedAttr> schedAttrOfThisThread()
+{
+    SchedAttr attr;
+    if (syscall(SYS_sched_getattr, 0, &attr, unsigned(sizeof attr), 0u) != 0)
+        return std::nullopt;
+    return attr;
+}
+#endif
+
+// Remembers the scheduling attributes of the thread that writes a batch.
+class SchedProbeStorage : public TestBackends::ProbeStorage
+{
+public:
+    using ProbeStorage::ProbeStorage;
+    std::atomic<bool> wrote{false};
+    std::thread::id writerThread;
+#ifdef Q_OS_LINUX
+    std::optional<SchedAttr> writerAttr;
+#endif
+
+    QList<PersistVar::Error> saveBatch(const QList<PersistVar::StorageWrite> &writes) override
+    {
+        if (!wrote.load()) {
+            writerThread = std::this_thread::get_id();
+#ifdef Q_OS_LINUX
+            writerAttr = schedAttrOfThisThread();
+#endif
+            wrote.store(true);
+        }
+        return ProbeStorage::saveBatch(writes);
     }
 };
 
@@ -255,6 +310,49 @@ private Q_SLOTS:
         VERIFY_OK(manager.sync());
         QCOMPARE(var->get(), 2);
         QCOMPARE(other->get(), 1000);
+    }
+
+    void syncThreadAsksForALongSlice()
+    {
+#ifndef Q_OS_LINUX
+        QSKIP("time slices are a Linux scheduler attribute");
+#else
+        // Where the kernel takes a fair thread's slice from sched_attr (EEVDF, Linux 6.12 and
+        // later), a thread that asks for one reads it back; earlier kernels report 0.
+        SchedAttr probe;
+        std::thread([&probe] {
+            SchedAttr attr = schedAttrOfThisThread().value_or(SchedAttr());
+            attr.size = sizeof attr;
+            attr.runtime = 30'000'000;
+            if (syscall(SYS_sched_setattr, 0, &attr, 0u) == 0)
+                probe = schedAttrOfThisThread().value_or(SchedAttr());
+        }).join();
+        if (probe.runtime != 30'000'000)
+            QSKIP("this kernel has no per-thread time slices");
+        const std::optional<SchedAttr> mine = schedAttrOfThisThread();
+        QVERIFY(mine);
+
+        auto probing =
+            std::make_unique<SchedProbeStorage>(std::make_unique<PersistVar::MemoryStorage>());
+        SchedProbeStorage *storage = probing.get();
+        PersistVar::VarManager manager(std::move(probing));
+        Var<int> *var = manager.var<int>(QStringLiteral("k"), 0).value();
+        QVERIFY(var);
+        VERIFY_OK(var->setLazy(1));
+        manager.autoSync(std::chrono::milliseconds(10));
+        QTRY_VERIFY_WITH_TIMEOUT(storage->wrote.load(), 5000);
+        manager.stopAutoSync();
+
+        // autoSync writes on a thread of its own, whose slice is longer than this thread's
+        // default one, so that this thread, waking up, need not wait for it to run out.
+        QVERIFY(storage->writerThread != std::this_thread::get_id());
+        QVERIFY(storage->writerAttr);
+        QVERIFY2(storage->writerAttr->runtime > std::max<std::uint64_t>(mine->runtime, 3'000'000),
+                 qPrintable(QStringLiteral("slice %1 ns").arg(storage->writerAttr->runtime)));
+        // Everything else as the thread that started it had it.
+        QCOMPARE(storage->writerAttr->policy, mine->policy);
+        QCOMPARE(storage->writerAttr->nice, mine->nice);
+#endif
     }
 };
 
