@@ -1842,12 +1842,16 @@ QString SqlStoragePrivate::bulkSql() const
                "RETURNING t.\"key\"), "
                "written AS (SELECT \"key\" FROM upserted UNION ALL SELECT \"key\" FROM inserted "
                "UNION ALL SELECT \"key\" FROM updated UNION ALL SELECT \"key\" FROM deleted) "
-               "SELECT i.\"key\" FROM input AS i LEFT JOIN %1 AS t "
+               // EXCEPT, not NOT EXISTS: a prepared statement gets a generic plan from its
+               // sixth run, which takes the arrays for a few rows and ran NOT EXISTS as a
+               // nested loop, 11.8 s instead of 0.23 s for 10,000 rows. EXCEPT has no plan
+               // that compares every pair.
+               "(SELECT \"key\" FROM input WHERE \"key\" IS NOT NULL AND mode IN (1, 3, 4, 5) "
+               "EXCEPT SELECT \"key\" FROM written) "
+               "UNION ALL SELECT i.\"key\" FROM input AS i LEFT JOIN %1 AS t "
                "ON md5(t.\"key\") = md5(i.\"key\") AND t.\"key\" = i.\"key\" "
-               "WHERE i.\"key\" IS NOT NULL "
-               "AND NOT EXISTS (SELECT 1 FROM written AS w WHERE w.\"key\" = i.\"key\") "
-               "AND (i.mode IN (1, 3, 4, 5) "
-               "OR (i.mode = 0 AND t.\"value\" IS DISTINCT FROM i.old_value)) "
+               "WHERE i.\"key\" IS NOT NULL AND i.mode = 0 "
+               "AND t.\"value\" IS DISTINCT FROM i.old_value "
                // Watchers learn which keys were written, once the statement commits.
                "UNION ALL SELECT CAST(NULL AS text) FROM (SELECT pg_notify(CAST(? AS text), "
                "CASE WHEN octet_length(w.keys) < %2 THEN w.keys ELSE '' END) "
