@@ -515,8 +515,11 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
         // brought it in while the variable was created.
         const bool isNew = candidate && candidate->isFirstLookup && d->preloadedFromEmpty;
         Q_ASSERT(!isNew || !d->vars.find(key, hash));
-        if (isNew)
+        if (isNew) {
             d->vars.prefetch(hash);
+            if (candidate->aheadHash != 0)
+                d->vars.prefetch(candidate->aheadHash);
+        }
         if (VarBase *existing = isNew ? nullptr : d->vars.find(key, hash)) {
             if (existing->metaType() != type) {
                 registry.unlock();

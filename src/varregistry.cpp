@@ -597,7 +597,8 @@ void StoreSnapshot::grow()
 
 std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key)
 {
-    if (m_cursor >= m_published.load(std::memory_order_acquire))
+    const size_t published = m_published.load(std::memory_order_acquire);
+    if (m_cursor >= published)
         return std::nullopt;
     const Record *next = record(order(m_cursor));
     if (!keyEquals(next, key))
@@ -605,7 +606,12 @@ std::optional<StoreSnapshot::Candidate> StoreSnapshot::peek(QStringView key)
     // Hashed from the application's UTF-16, which costs less than from the record's Latin-1.
     if (next->hash == 0)
         const_cast<Record *>(next)->hash = quint32(VarRegistry::hashOf(key));
-    return Candidate{m_cursor, next, next->hash, m_inOrder};
+    // Far enough ahead that the registry's slot for that key, a cache miss in a table of
+    // megabytes, arrives before the key is asked for; near enough that it stays in the cache.
+    constexpr size_t Lookahead = 8;
+    const size_t ahead = m_cursor + Lookahead;
+    return Candidate{m_cursor, next, next->hash, m_inOrder,
+                     ahead < published ? hashOf(record(order(ahead))) : 0};
 }
 
 QByteArrayView StoreSnapshot::take(const Candidate &candidate)

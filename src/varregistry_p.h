@@ -334,6 +334,10 @@ public:
         // Every entry before it was taken, in order, and it was not: no lookup has asked for
         // this key yet.
         bool isFirstLookup;
+        // The hash of the entry a few places further on, or 0 when it is not read yet: the
+        // key the application will likely ask for soon, whose registry slot can be fetched
+        // into the cache now.
+        quint32 aheadHash;
     };
     // The entry a lookup tries first (see above), if it holds \a key, with the key's hash
     // (kept in the entry for the hash index, should one be built); take() then finds the entry
