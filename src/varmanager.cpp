@@ -479,7 +479,7 @@ VarManager::VarManager(std::unique_ptr<Storage> storage, QObject *parent)
 VarManager::~VarManager()
 {
     close();
-    qDeleteAll(d->vars);
+    d->vars.forEach([](VarBase *var) { delete var; });
 }
 
 Result<std::unique_ptr<VarManager>> VarManager::open(const QString &storeName)

@@ -133,8 +133,36 @@ public:
         return m_size == 0;
     }
     QList<VarBase *> values() const;
+    // Calls \a function for every variable. The table's order is the hashes', which visits the
+    // variables' memory at random: each one is fetched into the cache a few calls ahead.
+    template<typename Function>
+    void forEach(Function function) const
+    {
+        constexpr int Ahead = 8;
+        const_iterator ahead = begin();
+        for (int i = 0; i < Ahead && ahead != end(); ++i, ++ahead)
+            prefetchObject(*ahead);
+        for (const_iterator it = begin(); it != end(); ++it) {
+            if (ahead != end()) {
+                prefetchObject(*ahead);
+                ++ahead;
+            }
+            function(*it);
+        }
+    }
 
 private:
+    static void prefetchObject(const VarBase *var)
+    {
+#if defined(__GNUC__) || defined(__clang__)
+        // A Var<int> takes 72 bytes, whose destructor reads the last ones: two cache lines.
+        __builtin_prefetch(var);
+        __builtin_prefetch(reinterpret_cast<const char *>(var) + 64);
+#else
+        Q_UNUSED(var)
+#endif
+    }
+
     struct Slot
     {
         // 0: empty; else markOf(hash). The low 31 bits place the slot (the capacity stays below
