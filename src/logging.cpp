@@ -5,4 +5,5 @@ namespace PersistVar {
 Q_LOGGING_CATEGORY(lcCore, "persistvar.core", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcStorage, "persistvar.storage", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcSql, "persistvar.sql", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcTiming, "persistvar.timing", QtWarningMsg)
 } // namespace PersistVar

@@ -8,4 +8,8 @@ namespace PersistVar {
 Q_DECLARE_LOGGING_CATEGORY(lcCore)
 Q_DECLARE_LOGGING_CATEGORY(lcStorage)
 Q_DECLARE_LOGGING_CATEGORY(lcSql)
+// How long opening and syncing take, phase by phase (debug level): for finding out where an
+// application's start-up or a slow sync spends its time without a profiler. Timed only while
+// enabled.
+Q_DECLARE_LOGGING_CATEGORY(lcTiming)
 } // namespace PersistVar

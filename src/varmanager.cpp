@@ -314,6 +314,10 @@ Result<void> VarManagerPrivate::writeOne(VarBase *var)
 
 Result<void> VarManagerPrivate::syncLocked()
 {
+    const bool timed = lcTiming().isDebugEnabled();
+    QElapsedTimer timer;
+    if (timed)
+        timer.start();
     QList<VarBase *> batch;
     {
         QMutexLocker lock(&dirtyMutex);
@@ -352,7 +356,9 @@ Result<void> VarManagerPrivate::syncLocked()
     if (writes.isEmpty())
         return {};
 
+    const qint64 storeStartNs = timed ? timer.nsecsElapsed() : 0;
     const QList<Error> errors = storage->saveBatch(writes);
+    const qint64 storeNs = timed ? timer.nsecsElapsed() - storeStartNs : 0;
     Error first;
     int written = 0;
     QList<Error> failures;
@@ -371,6 +377,12 @@ Result<void> VarManagerPrivate::syncLocked()
         if (!first.isError())
             first = error;
     }
+    if (timed)
+        qCDebug(lcTiming).nospace().noquote()
+            << "sync" << (inSyncWorker ? " (autoSync's thread)" : "") << ": " << written << " of "
+            << writes.size() << " values written to " << storage->description() << " in "
+            << double(timer.nsecsElapsed()) / 1e6 << " ms, " << double(storeNs) / 1e6
+            << " ms of them in the store";
     for (const Error &failure : std::as_const(failures))
         report(failure, true);
     if (written > 0)
@@ -542,6 +554,8 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
                 return Error(ErrorCode::Closed, key, QStringLiteral("the manager is closed"));
             d->preloadTried = true;
             d->preloadedFromEmpty = d->vars.isEmpty();
+            if (lcTiming().isDebugEnabled())
+                d->preloadTimer.start();
             // On a thread of its own where the backend can: this variable and the next ones
             // are served as soon as their keys have been read.
             Private::BackgroundReader reader = Private::backgroundReader(d->storage.get());
@@ -566,6 +580,12 @@ Result<VarBase *> VarManager::acquire(const QString &key, QMetaType type, Factor
                     this,
                     [this] {
                         QMutexLocker lock(&d->registryMutex);
+                        if (d->preloadTimer.isValid())
+                            qCDebug(lcTiming).nospace()
+                                << "start-up snapshot: dropped when the event loop first ran, "
+                                << double(d->preloadTimer.nsecsElapsed()) / 1e6
+                                << " ms after the first variable asked for it; " << d->vars.size()
+                                << " variables exist";
                         d->preloaded.clear();
                         d->preloadValid = false;
                     },

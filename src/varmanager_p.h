@@ -6,6 +6,7 @@
 #include "posting_p.h"
 #include "varregistry_p.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QMutex>
 #include <QtCore/QPointer>
@@ -65,6 +66,7 @@ public:
     VarRegistry vars; // owned
     bool preloadTried = false;
     StoreSnapshot preloaded; // Storage::loadEach() result, for variables created at start-up
+    QElapsedTimer preloadTimer; // since the snapshot was asked for, when lcTiming is enabled
     bool preloadValid = false; // preloaded holds every stored key
     // No variable existed when preloaded began: a key no lookup has asked the snapshot for has
     // no variable yet (acquire() skips the registry's lookup then).

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "varregistry_p.h"
 
+#include "logging_p.h"
+
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QHashFunctions>
 
 #include <algorithm>
@@ -287,13 +290,21 @@ bool StoreSnapshot::loadInBackground(Private::BackgroundReader reader)
     start();
     try {
         m_thread = std::thread([this, reader = std::move(reader)] {
+            const bool timed = lcTiming().isDebugEnabled();
+            QElapsedTimer timer;
+            if (timed)
+                timer.start();
             const Result<void> all = reader(
                 [this](QUtf8StringView key, QByteArrayView value) {
                     appendUtf8(key, value);
                     if (m_written - m_published.load(std::memory_order_relaxed) >= PublishBatch)
                         publish();
                 },
-                [this](qsizetype expected) {
+                [this, timed, &timer](qsizetype expected) {
+                    if (timed)
+                        qCDebug(lcTiming).nospace()
+                            << "start-up snapshot: reading about " << expected << " rows, "
+                            << double(timer.nsecsElapsed()) / 1e6 << " ms after its thread started";
                     // Most records take about this much: keys of a few dozen characters and
                     // values of a few bytes.
                     m_expectedBytes = size_t(expected) * 32;
@@ -305,6 +316,12 @@ bool StoreSnapshot::loadInBackground(Private::BackgroundReader reader)
                 },
                 m_cancelled);
             publish();
+            if (timed)
+                qCDebug(lcTiming).nospace().noquote()
+                    << "start-up snapshot: read " << m_written << " rows in "
+                    << double(timer.nsecsElapsed()) / 1e6 << " ms"
+                    << (all.isOk() ? QString()
+                                   : QStringLiteral(" (%1)").arg(all.error().message()));
             finishLoading(all);
         });
     } catch (const std::system_error &) {

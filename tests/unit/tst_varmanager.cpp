@@ -6,8 +6,11 @@
 
 #include <persistvar/varmanager.h>
 
+#include <QtCore/QCoreApplication>
+#include <QtCore/QLoggingCategory>
 #include <QtCore/QMutex>
 #include <QtCore/QRegularExpression>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QSet>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -144,7 +147,67 @@ private Q_SLOTS:
     void decodeFailureKeepsBytes();
 
     void aboutToQuitOfRealEventLoop();
+    void timingIsLoggedWhenAskedFor();
 };
+
+namespace {
+// Collects the messages of one logging category while it lives (from any thread).
+class MessageCapture
+{
+public:
+    explicit MessageCapture(const char *category) : m_category(category)
+    {
+        QMutexLocker lock(&mutex());
+        current() = this;
+        m_previous = qInstallMessageHandler(&MessageCapture::handle);
+    }
+    ~MessageCapture()
+    {
+        qInstallMessageHandler(m_previous);
+        QMutexLocker lock(&mutex());
+        current() = nullptr;
+    }
+    Q_DISABLE_COPY_MOVE(MessageCapture)
+
+    QStringList messages() const
+    {
+        QMutexLocker lock(&mutex());
+        return m_messages;
+    }
+
+private:
+    static QMutex &mutex()
+    {
+        static QMutex m;
+        return m;
+    }
+    static MessageCapture *&current()
+    {
+        static MessageCapture *capture = nullptr;
+        return capture;
+    }
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &text)
+    {
+        QtMessageHandler previous = nullptr;
+        {
+            QMutexLocker lock(&mutex());
+            MessageCapture *capture = current();
+            if (capture && context.category
+                && qstrcmp(context.category, capture->m_category) == 0) {
+                capture->m_messages.append(text);
+                return;
+            }
+            previous = capture ? capture->m_previous : nullptr;
+        }
+        if (previous)
+            previous(type, context, text);
+    }
+
+    const char *m_category;
+    QtMessageHandler m_previous = nullptr;
+    QStringList m_messages;
+};
+} // namespace
 
 void TestVarManager::sameInstancePerKeyOn(const Store &store)
 {
@@ -966,4 +1029,43 @@ void TestVarManager::aboutToQuitOfRealEventLoop()
 }
 
 QTEST_GUILESS_MAIN(TestVarManager)
+// persistvar.timing, off by default, tells where an open and a sync spend their time.
+void TestVarManager::timingIsLoggedWhenAskedFor()
+{
+    Store store(QStringLiteral("sqlite"));
+    PERSISTVAR_REQUIRE_STORE(store);
+    constexpr int Count = 300;
+    {
+        auto manager = store.openManager();
+        QVERIFY(manager);
+        for (int i = 0; i < Count; ++i)
+            VERIFY_OK(manager->var<int>(QStringLiteral("timed/%1").arg(i), 0).value()->set(i + 1));
+    }
+
+    QLoggingCategory::setFilterRules(QStringLiteral("persistvar.timing.debug=true"));
+    const auto restoreRules = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
+    MessageCapture capture("persistvar.timing");
+    auto manager = store.openManager();
+    QVERIFY(manager);
+    for (int i = 0; i < Count; ++i)
+        QCOMPARE(manager->var<int>(QStringLiteral("timed/%1").arg(i), 0).value()->get(), i + 1);
+    QCoreApplication::processEvents(); // the start-up snapshot is dropped
+    VERIFY_OK(manager->var<int>(QStringLiteral("timed/7"), 0).value()->setLazy(70));
+    VERIFY_OK(manager->sync());
+
+    const QStringList messages = capture.messages();
+    const auto logged = [&messages](const QString &pattern) {
+        return messages.indexOf(QRegularExpression(pattern)) >= 0;
+    };
+    QVERIFY2(logged(QStringLiteral("^start-up snapshot: read %1 rows in [0-9.]+ ms$").arg(Count)),
+             qPrintable(messages.join(QLatin1Char('\n'))));
+    QVERIFY2(logged(QStringLiteral("^start-up snapshot: dropped when the event loop first ran, "
+                                   "[0-9.]+ ms after .*; %1 variables exist$")
+                        .arg(Count)),
+             qPrintable(messages.join(QLatin1Char('\n'))));
+    QVERIFY2(logged(QStringLiteral("^sync: 1 of 1 values written to .* in [0-9.]+ ms, [0-9.]+ ms "
+                                   "of them in the store$")),
+             qPrintable(messages.join(QLatin1Char('\n'))));
+}
+
 #include "tst_varmanager.moc"
