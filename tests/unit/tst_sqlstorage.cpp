@@ -2,6 +2,7 @@
 // SqlStorage on SQLite and PostgreSQL: round trips seen by a second storage, compare-and-swap in
 // the database, batches as one transaction, connections confined to their threads, hostile keys
 // and table names, and stores that are not ours, not writable or not reachable.
+#include "messagecapture.h"
 #include "testbackends.h"
 
 #include <persistvar/sqlstorage.h>
@@ -11,8 +12,6 @@
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
-#include <QtCore/QLoggingCategory>
-#include <QtCore/QMutex>
 #include <QtCore/QProcess>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QRegularExpression>
@@ -300,40 +299,6 @@ int readOnlyChild(const QString &path)
     out.write(lines.join(QLatin1Char('\n')).toUtf8() + '\n');
     return 0;
 }
-
-// Collects every message logged while it lives, to prove that secrets never reach a log.
-class MessageLog
-{
-public:
-    MessageLog()
-    {
-        s_messages.clear();
-        m_previous = qInstallMessageHandler(&MessageLog::handle);
-        QLoggingCategory::setFilterRules(QStringLiteral("persistvar.*=true\nqt.sql.*=true"));
-    }
-    ~MessageLog()
-    {
-        QLoggingCategory::setFilterRules(QString());
-        qInstallMessageHandler(m_previous);
-    }
-    Q_DISABLE_COPY_MOVE(MessageLog)
-
-    static QStringList messages()
-    {
-        QMutexLocker lock(&s_mutex);
-        return s_messages;
-    }
-
-private:
-    static void handle(QtMsgType, const QMessageLogContext &, const QString &message)
-    {
-        QMutexLocker lock(&s_mutex);
-        s_messages.append(message);
-    }
-    static inline QMutex s_mutex;
-    static inline QStringList s_messages;
-    QtMessageHandler m_previous = nullptr;
-};
 
 void addSqlRows()
 {
@@ -767,11 +732,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QStringList decisions;
         {
-            MessageLog log;
+            MessageCapture log(QStringLiteral("persistvar.*=true\nqt.sql.*=true"),
+                               MessageCapture::Passing::Keep);
             auto opened = SqlStorage::openSqlite(dir.filePath(QStringLiteral("path.db")));
             QVERIFY2(opened.isOk(), qPrintable(opened.error().toString()));
             QVERIFY(opened.value()->save(QStringLiteral("k"), bytes("v"), std::nullopt).isOk());
-            const QStringList messages = MessageLog::messages();
+            const QStringList messages = log.messages();
             for (const QString &message : messages) {
                 if (message.contains(QLatin1String("reads and writes rows")))
                     decisions.append(message);
@@ -1418,7 +1384,8 @@ private Q_SLOTS:
             mentions << target.host() << QString::number(target.port(5432));
             url = target.toString();
         }
-        MessageLog log;
+        MessageCapture log(QStringLiteral("persistvar.*=true\nqt.sql.*=true"),
+                           MessageCapture::Passing::Keep);
         QElapsedTimer timer;
         timer.start();
         const auto opened = SqlStorage::openPostgreSql(url);
@@ -1430,7 +1397,7 @@ private Q_SLOTS:
         QVERIFY2(!text.contains(password) && !text.contains(encoded), qPrintable(text));
         // Also through a store name and a manager, and in nothing that was logged.
         QVERIFY(!VarManager::open(url).error().toString().contains(password));
-        for (const QString &message : MessageLog::messages())
+        for (const QString &message : log.messages())
             QVERIFY2(!message.contains(password) && !message.contains(encoded),
                      qPrintable(message));
         qDebug().noquote() << what << "reported after" << timer.elapsed() << "ms:" << text;

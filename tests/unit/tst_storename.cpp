@@ -2,6 +2,7 @@
 // Store names: openStorage() and VarManager::open() for every scheme, the embedded default,
 // malformed names (InvalidArgument saying what is wrong, nothing created) and passwords that
 // must never reach a message or a log.
+#include "messagecapture.h"
 #include "testbackends.h"
 
 #include <persistvar/storage.h>
@@ -9,7 +10,6 @@
 
 #include <QtCore/QDirIterator>
 #include <QtCore/QElapsedTimer>
-#include <QtCore/QMutex>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
@@ -35,37 +35,6 @@ QStringList listRecursively(const QString &dir)
     entries.sort();
     return entries;
 }
-
-// Every message logged while alive, whatever its level (QTest's own handler still runs).
-class LogCapture
-{
-public:
-    LogCapture()
-    {
-        s_messages.clear();
-        s_previous = qInstallMessageHandler(&LogCapture::handle);
-    }
-    ~LogCapture() { qInstallMessageHandler(s_previous); }
-    static QStringList messages()
-    {
-        QMutexLocker lock(&s_mutex);
-        return s_messages;
-    }
-
-private:
-    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
-    {
-        {
-            QMutexLocker lock(&s_mutex);
-            s_messages.append(message);
-        }
-        if (s_previous)
-            s_previous(type, context, message);
-    }
-    static inline QtMessageHandler s_previous = nullptr;
-    static inline QMutex s_mutex;
-    static inline QStringList s_messages;
-};
 
 const QString Secret = QStringLiteral("s3cr3tPa55");
 
@@ -209,7 +178,7 @@ private Q_SLOTS:
         QFETCH(QString, says);
         QTemporaryDir tmp;
         name.replace(QLatin1String("%DIR%"), tmp.path());
-        LogCapture log;
+        MessageCapture log;
         const auto storage = PersistVar::openStorage(name);
         QCOMPARE(storage.errorCode(), ErrorCode::InvalidArgument);
         QVERIFY(!storage.value());
@@ -221,7 +190,7 @@ private Q_SLOTS:
         QCOMPARE(manager.errorCode(), ErrorCode::InvalidArgument);
         QVERIFY(!manager.value());
         QCOMPARE(listRecursively(tmp.path()), QStringList()); // nothing was created
-        for (const QString &logged : LogCapture::messages())
+        for (const QString &logged : log.messages())
             QVERIFY2(!logged.contains(Secret), qPrintable(logged));
     }
 
@@ -241,7 +210,7 @@ private Q_SLOTS:
         // Port 1 on loopback: nothing listens, the connection is refused at once.
         QFETCH(QString, url);
         QFETCH(QStringList, hidden);
-        LogCapture log;
+        MessageCapture log;
         QElapsedTimer timer;
         timer.start();
         const auto storage = PersistVar::openStorage(url);
@@ -253,7 +222,7 @@ private Q_SLOTS:
         QDebug(&debugText) << storage.error() << manager.error();
         const QStringList texts = QStringList{storage.error().message(), storage.error().toString(),
                                               manager.error().toString(), debugText}
-            + LogCapture::messages();
+            + log.messages();
         for (const QString &text : texts) {
             for (const QString &secret : hidden)
                 QVERIFY2(!text.contains(secret), qPrintable(text));

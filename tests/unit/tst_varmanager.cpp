@@ -2,15 +2,14 @@
 // VarManager over every backend: the registry, what reaches storage and when (checked by a second
 // reader of the same store), failures, autoSync, the lifecycle and compare-and-swap update().
 #include "faultystorage.h"
+#include "messagecapture.h"
 #include "testbackends.h"
 
 #include <persistvar/varmanager.h>
 
 #include <QtCore/QCoreApplication>
-#include <QtCore/QLoggingCategory>
 #include <QtCore/QMutex>
 #include <QtCore/QRegularExpression>
-#include <QtCore/QScopeGuard>
 #include <QtCore/QSet>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -149,65 +148,6 @@ private Q_SLOTS:
     void aboutToQuitOfRealEventLoop();
     void timingIsLoggedWhenAskedFor();
 };
-
-namespace {
-// Collects the messages of one logging category while it lives (from any thread).
-class MessageCapture
-{
-public:
-    explicit MessageCapture(const char *category) : m_category(category)
-    {
-        QMutexLocker lock(&mutex());
-        current() = this;
-        m_previous = qInstallMessageHandler(&MessageCapture::handle);
-    }
-    ~MessageCapture()
-    {
-        qInstallMessageHandler(m_previous);
-        QMutexLocker lock(&mutex());
-        current() = nullptr;
-    }
-    Q_DISABLE_COPY_MOVE(MessageCapture)
-
-    QStringList messages() const
-    {
-        QMutexLocker lock(&mutex());
-        return m_messages;
-    }
-
-private:
-    static QMutex &mutex()
-    {
-        static QMutex m;
-        return m;
-    }
-    static MessageCapture *&current()
-    {
-        static MessageCapture *capture = nullptr;
-        return capture;
-    }
-    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &text)
-    {
-        QtMessageHandler previous = nullptr;
-        {
-            QMutexLocker lock(&mutex());
-            MessageCapture *capture = current();
-            if (capture && context.category
-                && qstrcmp(context.category, capture->m_category) == 0) {
-                capture->m_messages.append(text);
-                return;
-            }
-            previous = capture ? capture->m_previous : nullptr;
-        }
-        if (previous)
-            previous(type, context, text);
-    }
-
-    const char *m_category;
-    QtMessageHandler m_previous = nullptr;
-    QStringList m_messages;
-};
-} // namespace
 
 void TestVarManager::sameInstancePerKeyOn(const Store &store)
 {
@@ -1042,9 +982,7 @@ void TestVarManager::timingIsLoggedWhenAskedFor()
             VERIFY_OK(manager->var<int>(QStringLiteral("timed/%1").arg(i), 0).value()->set(i + 1));
     }
 
-    QLoggingCategory::setFilterRules(QStringLiteral("persistvar.timing.debug=true"));
-    const auto restoreRules = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
-    MessageCapture capture("persistvar.timing");
+    MessageCapture capture(QStringLiteral("persistvar.timing.debug=true"));
     auto manager = store.openManager();
     QVERIFY(manager);
     for (int i = 0; i < Count; ++i)
